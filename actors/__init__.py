@@ -1,0 +1,1 @@
+"""The components of the incident, one module each, coupled only by messages."""

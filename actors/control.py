@@ -1,0 +1,17 @@
+"""Switches that people (the operator runbook, fault injection) flip at run time.
+
+Actors read these at each step; nothing else couples the operator to them.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = ["ControlPlane"]
+
+
+@attrs.define
+class ControlPlane:
+    dns_automation_enabled: bool = True
+    # Fault injection: an Enactor named here does nothing until this virtual time.
+    enactor_stalled_until: dict[str, float] = attrs.Factory(dict)

@@ -1,0 +1,129 @@
+"""The configuration tree: frozen attrs classes whose defaults play the incident.
+
+Key names are the dotted attribute paths (``dns.enactor.stall_probability``)
+used everywhere: in ``--set``, in TOML files and in the report's ``config``.
+Units are in the names (``_s`` virtual seconds, ``_per_s``, ``_fraction``).
+Loading, presets and overrides live in :mod:`emulator.settings`.
+"""
+
+from __future__ import annotations
+
+import attrs
+from attrs.validators import ge, gt, in_, le
+
+__all__ = [
+    "CleanupConfig",
+    "Config",
+    "DnsConfig",
+    "DynamoDBConfig",
+    "EnactorConfig",
+    "FaultSpec",
+    "OperatorConfig",
+    "PlannerConfig",
+    "ResolverConfig",
+    "RunConfig",
+    "WorkloadConfig",
+]
+
+FAULT_KINDS = ("empty_record", "stall_enactor")
+
+
+@attrs.frozen
+class FaultSpec:
+    """One injected fault: ``KIND:AT:DURATION`` on the command line."""
+
+    kind: str = attrs.field(validator=in_(FAULT_KINDS))
+    at_s: float = attrs.field(validator=ge(0))
+    duration_s: float = attrs.field(validator=gt(0))
+    target: str = ""
+
+
+@attrs.frozen
+class RunConfig:
+    duration_s: float = attrs.field(default=6 * 3600.0, validator=gt(0))
+    sample_interval_s: float = attrs.field(default=60.0, validator=gt(0))
+
+
+@attrs.frozen
+class PlannerConfig:
+    interval_s: float = attrs.field(default=5.0, validator=gt(0))
+
+
+@attrs.frozen
+class EnactorConfig:
+    """Per-endpoint work of a DNS Enactor, and the injected jitter."""
+
+    latency_median_s: float = attrs.field(default=0.8, validator=gt(0))
+    latency_sigma: float = attrs.field(default=0.5, validator=ge(0))
+    stall_probability: float = attrs.field(default=0.0001, validator=[ge(0), le(1)])
+    stall_min_s: float = attrs.field(default=60.0, validator=ge(0))
+    stall_max_s: float = attrs.field(default=300.0, validator=ge(0))
+    lock_ttl_s: float = attrs.field(default=30.0, validator=gt(0))
+    backoff_base_s: float = attrs.field(default=0.5, validator=gt(0))
+    backoff_cap_s: float = attrs.field(default=8.0, validator=gt(0))
+    idle_poll_s: float = attrs.field(default=2.0, validator=gt(0))
+    stuck_retry_s: float = attrs.field(default=30.0, validator=gt(0))
+
+
+@attrs.frozen
+class CleanupConfig:
+    keep_generations: int = attrs.field(default=10, validator=ge(1))
+    latency_s: float = attrs.field(default=1.0, validator=ge(0))
+
+
+@attrs.frozen
+class DnsConfig:
+    endpoints: int = attrs.field(default=12, validator=ge(1))
+    regional_position: int = attrs.field(default=0, validator=ge(0))
+    enactors: int = attrs.field(default=3, validator=ge(1))
+    addresses_per_endpoint: int = attrs.field(default=4, validator=ge(1))
+    # How much heavier the regional endpoint's change batch is than any other
+    # endpoint's (its record set is by far the largest): it scales that
+    # endpoint's chance of an injected stall.
+    regional_weight: float = attrs.field(default=200.0, validator=ge(0))
+    race_fix: bool = False
+    plan_protection: bool = False
+    automation_enabled: bool = True
+    planner: PlannerConfig = attrs.Factory(PlannerConfig)
+    enactor: EnactorConfig = attrs.Factory(EnactorConfig)
+    cleanup: CleanupConfig = attrs.Factory(CleanupConfig)
+
+
+@attrs.frozen
+class ResolverConfig:
+    ttl_s: float = attrs.field(default=60.0, validator=ge(0))
+    negative_ttl_s: float = attrs.field(default=900.0, validator=ge(0))
+
+
+@attrs.frozen
+class WorkloadConfig:
+    clients: int = attrs.field(default=3, validator=ge(0))
+    rate_per_s: float = attrs.field(default=1.0, validator=gt(0))
+
+
+@attrs.frozen
+class DynamoDBConfig:
+    resolver: ResolverConfig = attrs.Factory(ResolverConfig)
+    workload: WorkloadConfig = attrs.Factory(WorkloadConfig)
+
+
+@attrs.frozen
+class OperatorConfig:
+    """AWS's engineers as an automated runbook (delays from the timeline)."""
+
+    enabled: bool = True
+    poll_s: float = attrs.field(default=60.0, validator=gt(0))
+    detect_delay_s: float = attrs.field(default=3000.0, validator=ge(0))
+    dns_repair_delay_s: float = attrs.field(default=6420.0, validator=ge(0))
+    # AWS disabled the DNS automation worldwide after repairing the records;
+    # turn this off (as soaks do) to let the race recur after each repair.
+    pause_dns_automation_after_repair: bool = True
+
+
+@attrs.frozen
+class Config:
+    run: RunConfig = attrs.Factory(RunConfig)
+    dns: DnsConfig = attrs.Factory(DnsConfig)
+    dynamodb: DynamoDBConfig = attrs.Factory(DynamoDBConfig)
+    operator: OperatorConfig = attrs.Factory(OperatorConfig)
+    faults: tuple[FaultSpec, ...] = ()

@@ -1,0 +1,25 @@
+"""Parsing of human durations (``90s``, ``10m``, ``2h``, ``1.5h``, ``45``)."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["format_duration", "parse_duration"]
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``text``; a bare number means seconds. Raises ValueError."""
+    match = _PATTERN.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration (use e.g. 90s, 10m, 2h)")
+    number, unit = match.groups()
+    return float(number) * _UNITS[unit or "s"]
+
+
+def format_duration(seconds: float) -> str:
+    """``HH:MM:SS`` since the start of the run, for timelines."""
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"

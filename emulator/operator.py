@@ -1,0 +1,60 @@
+"""The operator: AWS's engineers as an automated runbook.
+
+It watches the regional endpoint the way an alarm would (polling, so its
+reaction time has the granularity of ``poll_s``), takes ``detect_delay_s`` to
+identify DNS as the cause (23:48 to 00:38 in the incident) and another
+``dns_repair_delay_s`` to restore the records (02:25), after which it
+pauses the DNS automation, as AWS did worldwide, unless told not to.
+It acts only through the stores and switches any actor could reach.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from actors.control import ControlPlane
+    from actors.dns_store import DnsStore
+    from actors.plan_store import PlanStore
+    from emulator.clock import Clock
+    from emulator.config import OperatorConfig
+    from emulator.trace import Trace
+
+__all__ = ["run_operator"]
+
+
+async def run_operator(
+    *,
+    clock: Clock,
+    config: OperatorConfig,
+    dns_store: DnsStore,
+    plan_store: PlanStore,
+    control: ControlPlane,
+    trace: Trace,
+) -> None:
+    regional = dns_store.regional_endpoint
+    empty_since: float | None = None
+    while True:
+        await clock.sleep(config.poll_s)
+        if dns_store.resolve(regional):
+            empty_since = None
+            continue
+        now = clock.now()
+        if empty_since is None:
+            empty_since = now
+            trace.milestone("operator_paged", "operator", endpoint=regional)
+        if now - empty_since < config.detect_delay_s:
+            continue
+        trace.milestone("operator_identified_dns", "operator", endpoint=regional)
+        await clock.sleep(config.dns_repair_delay_s)
+        plan = plan_store.newest()
+        if plan is not None:
+            dns_store.restore(plan)
+            control.dns_automation_enabled = not config.pause_dns_automation_after_repair
+            trace.milestone(
+                "operator_restored_dns",
+                "operator",
+                generation=plan.generation,
+                automation="paused" if config.pause_dns_automation_after_repair else "on",
+            )
+        empty_since = None

@@ -1,0 +1,175 @@
+"""Wiring of the actor graph, and the run itself.
+
+Data flows the way the incident flowed: Planner -> plan store -> Enactors ->
+DNS store <- resolvers <- DynamoDB clients. :class:`World` builds every store
+and actor up front (so a crash still leaves state to report), then
+:meth:`World.run` starts them all in one root nursery, with the clock's
+driver first, and cancels everything when the duration is reached.
+"""
+
+from __future__ import annotations
+
+import random
+
+import trio
+
+from actors.control import ControlPlane
+from actors.dns_cleanup import run_cleanup
+from actors.dns_enactor import DnsEnactor
+from actors.dns_planner import endpoint_names, make_plan, run_planner
+from actors.dns_store import DnsStore
+from actors.dns_types import CleanupRequest, DnsStats
+from actors.dynamodb import CachingResolver, DynamoDBClient, DynamoDBStats, DynamoDBStore
+from actors.plan_store import PlanStore
+from actors.workload import ErrorEpisodes, run_client
+from emulator.clock import Clock, VirtualClock
+from emulator.config import Config
+from emulator.determinism import actor_rng, seed_trio_scheduler
+from emulator.faults import schedule_faults
+from emulator.operator import run_operator
+from emulator.settings import ConfigError
+from emulator.trace import Trace
+
+__all__ = ["AZS", "World"]
+
+AZS = ("use1-az1", "use1-az2", "use1-az4")
+
+
+class World:
+    """Every store and actor of one run, built from a config and a seed."""
+
+    def __init__(self, config: Config, seed: int, clock: Clock) -> None:
+        self.config = config
+        self.seed = seed
+        self.clock = clock
+        self.trace = Trace(clock, seed)
+        self.control = ControlPlane(dns_automation_enabled=config.dns.automation_enabled)
+        dns = config.dns
+        self.endpoints = endpoint_names(dns.endpoints, dns.regional_position)
+        self.regional_endpoint = self.endpoints[min(dns.regional_position, dns.endpoints - 1)]
+        self.dns_stats = DnsStats()
+        self.plan_store = PlanStore()
+        self.dns_store = DnsStore(clock, self.trace, self.dns_stats, self.regional_endpoint)
+        self.dynamodb_stats = DynamoDBStats()
+        self.dynamodb = DynamoDBStore(self.dynamodb_stats)
+        self.error_episodes = ErrorEpisodes()
+        self.enactor_names = tuple(
+            f"dns-enactor-{AZS[i % len(AZS)]}" + (f"-{i}" if i >= len(AZS) else "") for i in range(dns.enactors)
+        )
+        self._check_fault_targets()
+        self.finished = False
+
+    def _check_fault_targets(self) -> None:
+        for fault in self.config.faults:
+            allowed = self.enactor_names if fault.kind == "stall_enactor" else self.endpoints
+            if fault.target and fault.target not in allowed:
+                raise ConfigError(
+                    f"invalid fault target {fault.target!r} for {fault.kind}: allowed {', '.join(allowed[:5])}"
+                    + (" ..." if len(allowed) > 5 else "")
+                )
+
+    def rng(self, actor: str) -> random.Random:
+        return actor_rng(self.seed, actor)
+
+    def resolver(self) -> CachingResolver:
+        return CachingResolver(self.clock, self.dns_store, self.regional_endpoint, self.config.dynamodb.resolver)
+
+    def _bootstrap(self) -> None:
+        """Generation 1 is in place before the run starts, as in steady state."""
+        first = make_plan(1, self.endpoints, self.config.dns.addresses_per_endpoint, self.rng("dns-planner-bootstrap"))
+        self.plan_store.put(first)
+        self.dns_store.restore(first)
+
+    async def run(self) -> None:
+        config = self.config
+        if isinstance(self.clock, VirtualClock):
+            seed_trio_scheduler(self.seed)
+        self._bootstrap()
+        async with trio.open_nursery() as root:
+            await root.start(self.clock.run)
+            cleanup_send, cleanup_receive = trio.open_memory_channel[CleanupRequest](16)
+            root.start_soon(self._run_dns_automation, cleanup_send, cleanup_receive)
+            for index in range(config.dynamodb.workload.clients):
+                name = f"dynamodb-client-{index}"
+                client = DynamoDBClient(self.resolver(), self.dynamodb, self.rng(name))
+                root.start_soon(self._client, name, client)
+            if config.operator.enabled:
+                root.start_soon(self._operator)
+            schedule_faults(
+                config.faults,
+                clock=self.clock,
+                dns_store=self.dns_store,
+                control=self.control,
+                enactor_names=self.enactor_names,
+                trace=self.trace,
+            )
+            await self.clock.sleep_until(config.run.duration_s)
+            self.finished = True
+            root.cancel_scope.cancel()
+
+    async def _run_dns_automation(
+        self,
+        cleanup_send: trio.MemorySendChannel[CleanupRequest],
+        cleanup_receive: trio.MemoryReceiveChannel[CleanupRequest],
+    ) -> None:
+        config = self.config
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._planner)
+            for name in self.enactor_names:
+                enactor = DnsEnactor(
+                    name,
+                    clock=self.clock,
+                    rng=self.rng(name),
+                    config=config.dns,
+                    plan_store=self.plan_store,
+                    dns_store=self.dns_store,
+                    control=self.control,
+                    stats=self.dns_stats,
+                    trace=self.trace,
+                    cleanup=cleanup_send,
+                    regional_endpoint=self.regional_endpoint,
+                )
+                nursery.start_soon(enactor.run)
+            nursery.start_soon(self._cleanup, cleanup_receive)
+
+    async def _planner(self) -> None:
+        await run_planner(
+            clock=self.clock,
+            rng=self.rng("dns-planner"),
+            config=self.config.dns,
+            endpoints=self.endpoints,
+            plan_store=self.plan_store,
+            trace=self.trace,
+        )
+
+    async def _cleanup(self, requests: trio.MemoryReceiveChannel[CleanupRequest]) -> None:
+        await run_cleanup(
+            clock=self.clock,
+            config=self.config.dns,
+            requests=requests,
+            plan_store=self.plan_store,
+            dns_store=self.dns_store,
+            stats=self.dns_stats,
+            trace=self.trace,
+        )
+
+    async def _client(self, name: str, client: DynamoDBClient) -> None:
+        await run_client(
+            name,
+            clock=self.clock,
+            rng=self.rng(name),
+            client=client,
+            rate_per_s=self.config.dynamodb.workload.rate_per_s,
+            episodes=self.error_episodes,
+            trace=self.trace,
+        )
+
+    async def _operator(self) -> None:
+        await run_operator(
+            clock=self.clock,
+            config=self.config.operator,
+            dns_store=self.dns_store,
+            plan_store=self.plan_store,
+            control=self.control,
+            trace=self.trace,
+        )

@@ -1,0 +1,1 @@
+"""Prometheus metrics, exposition and the Grafana dashboard builder."""

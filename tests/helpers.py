@@ -1,0 +1,25 @@
+"""Shared helpers: build a config the way the CLI does, run it in virtual time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.runner import run_world
+from emulator.settings import build_config
+
+
+def run(scenario: str = "incident", seed: int = 0, faults: tuple[str, ...] = (), **sets: Any) -> dict[str, Any]:
+    """Run one world; ``sets`` use ``__`` for dots (``dns__race_fix=True``)."""
+    pairs = [
+        (key.replace("__", "."), str(value).lower() if isinstance(value, bool) else str(value))
+        for key, value in sets.items()
+    ]
+    name, config = build_config(scenario, pairs, faults)
+    return run_world(config, seed=seed, scenario=name).report
+
+
+def first(report: dict[str, Any], event: str) -> float | None:
+    for entry in report["timeline"]:
+        if entry["event"] == event:
+            return float(entry["t"])
+    return None

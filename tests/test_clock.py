@@ -1,0 +1,88 @@
+"""The clock: ordering, timeouts, callbacks, and the real-time mode's speed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import trio
+
+from emulator.clock import RealtimeClock, VirtualClock
+
+
+async def _with_clock(clock, body):  # type: ignore[no-untyped-def]
+    async with trio.open_nursery() as nursery:
+        await nursery.start(clock.run)
+        await body()
+        nursery.cancel_scope.cancel()
+
+
+def test_virtual_sleepers_wake_in_deadline_order_at_exact_times() -> None:
+    woke: list[tuple[str, float]] = []
+    clock = VirtualClock()
+
+    async def sleeper(name: str, seconds: float) -> None:
+        await clock.sleep(seconds)
+        woke.append((name, clock.now()))
+
+    async def body() -> None:
+        async with trio.open_nursery() as nursery:
+            for name, seconds in (("c", 300.0), ("a", 0.5), ("b", 86400.0)):
+                nursery.start_soon(sleeper, name, seconds)
+
+    started = time.perf_counter()
+    trio.run(_with_clock, clock, body)
+    assert woke == [("a", 0.5), ("c", 300.0), ("b", 86400.0)]
+    assert time.perf_counter() - started < 5, "a virtual day must not take real time"
+
+
+def test_move_on_after_cancels_in_virtual_time_and_is_disarmed_on_exit() -> None:
+    clock = VirtualClock()
+    seen: dict[str, object] = {}
+
+    async def body() -> None:
+        with clock.move_on_after(10) as scope:
+            await clock.sleep(60)
+        seen["cancelled"] = scope.cancelled_caught
+        seen["at"] = clock.now()
+        with clock.move_on_after(10) as quick:
+            await clock.sleep(1)
+        await clock.sleep(30)  # the disarmed timeout must not fire later
+        seen["quick_cancelled"] = quick.cancelled_caught
+
+    trio.run(_with_clock, clock, body)
+    assert seen == {"cancelled": True, "at": 10.0, "quick_cancelled": False}
+
+
+def test_call_at_runs_callbacks_and_cancelled_handles_do_not_fire() -> None:
+    clock = VirtualClock()
+    fired: list[float] = []
+
+    async def body() -> None:
+        clock.call_at(5, lambda: fired.append(clock.now()))
+        handle = clock.call_at(6, lambda: fired.append(-1.0))
+        handle.cancel()
+        await clock.sleep(10)
+
+    trio.run(_with_clock, clock, body)
+    assert fired == [5.0]
+
+
+def test_realtime_clock_runs_speed_times_faster_than_the_wall() -> None:
+    clock = RealtimeClock(speed=200.0)
+    measured: dict[str, float] = {}
+
+    async def body() -> None:
+        wall = trio.current_time()
+        await clock.sleep(20.0)  # 0.1 s of wall time at speed 200
+        measured["wall"] = trio.current_time() - wall
+        measured["virtual"] = clock.now()
+
+    trio.run(_with_clock, clock, body)
+    assert measured["virtual"] == pytest.approx(20.0, abs=2.0)
+    assert 0.09 <= measured["wall"] < 1.0
+
+
+def test_realtime_clock_rejects_non_positive_speed() -> None:
+    with pytest.raises(ValueError, match="speed"):
+        RealtimeClock(speed=0)
