@@ -15,3 +15,8 @@ class ControlPlane:
     dns_automation_enabled: bool = True
     # Fault injection: an Enactor named here does nothing until this virtual time.
     enactor_stalled_until: dict[str, float] = attrs.Factory(dict)
+    # Runbook actions taken so far, by action name (for metrics and reports).
+    operator_actions: dict[str, int] = attrs.Factory(dict)
+
+    def note_operator_action(self, action: str) -> None:
+        self.operator_actions[action] = self.operator_actions.get(action, 0) + 1

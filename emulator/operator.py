@@ -43,13 +43,16 @@ async def run_operator(
         if empty_since is None:
             empty_since = now
             trace.milestone("operator_paged", "operator", endpoint=regional)
+            control.note_operator_action("paged")
         if now - empty_since < config.detect_delay_s:
             continue
         trace.milestone("operator_identified_dns", "operator", endpoint=regional)
+        control.note_operator_action("identified_dns")
         await clock.sleep(config.dns_repair_delay_s)
         plan = plan_store.newest()
         if plan is not None:
             dns_store.restore(plan)
+            control.note_operator_action("restored_dns")
             control.dns_automation_enabled = not config.pause_dns_automation_after_repair
             trace.milestone(
                 "operator_restored_dns",

@@ -8,6 +8,7 @@ exactly the same world for the same seed and config.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -16,7 +17,7 @@ import trio
 from emulator.clock import Clock, RealtimeClock, VirtualClock
 from emulator.config import Config
 from emulator.report import build_report
-from emulator.world import World
+from emulator.world import Observer, World
 
 __all__ = ["RunFailed", "RunResult", "make_clock", "run_world"]
 
@@ -50,12 +51,13 @@ def run_world(
     scenario: str = "custom",
     clock_mode: str = "virtual",
     speed: float = 60.0,
+    observers: Sequence[Observer] = (),
 ) -> RunResult:
     """Build and run one world; raise :class:`RunFailed` with a partial report."""
     world = World(config, seed, make_clock(clock_mode, speed))
     started = time.perf_counter()
     try:
-        trio.run(world.run)
+        trio.run(world.run, observers)
     except KeyboardInterrupt:
         raise
     except Exception as exc:

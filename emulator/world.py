@@ -10,6 +10,7 @@ driver first, and cancels everything when the duration is reached.
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable, Sequence
 
 import trio
 
@@ -27,12 +28,17 @@ from emulator.config import Config
 from emulator.determinism import actor_rng, seed_trio_scheduler
 from emulator.faults import schedule_faults
 from emulator.operator import run_operator
+from emulator.report import phases_from_timeline
 from emulator.settings import ConfigError
 from emulator.trace import Trace
+from metrics.schema import PHASE_NAMES, Snapshot
 
-__all__ = ["AZS", "World"]
+__all__ = ["AZS", "Observer", "World"]
 
 AZS = ("use1-az1", "use1-az2", "use1-az4")
+
+
+Observer = Callable[["World"], Awaitable[None]]
 
 
 class World:
@@ -57,7 +63,25 @@ class World:
             f"dns-enactor-{AZS[i % len(AZS)]}" + (f"-{i}" if i >= len(AZS) else "") for i in range(dns.enactors)
         )
         self._check_fault_targets()
+        self._cleanup_send, self._cleanup_receive = trio.open_memory_channel[CleanupRequest](16)
+        self.enactors = [
+            DnsEnactor(
+                name,
+                clock=clock,
+                rng=self.rng(name),
+                config=dns,
+                plan_store=self.plan_store,
+                dns_store=self.dns_store,
+                control=self.control,
+                stats=self.dns_stats,
+                trace=self.trace,
+                cleanup=self._cleanup_send,
+                regional_endpoint=self.regional_endpoint,
+            )
+            for name in self.enactor_names
+        ]
         self.finished = False
+        self._root_scope: trio.CancelScope | None = None
 
     def _check_fault_targets(self) -> None:
         for fault in self.config.faults:
@@ -74,21 +98,62 @@ class World:
     def resolver(self) -> CachingResolver:
         return CachingResolver(self.clock, self.dns_store, self.regional_endpoint, self.config.dynamodb.resolver)
 
+    def metrics_snapshot(self) -> Snapshot:
+        """Every metric of :mod:`metrics.schema`, read from the actors' own counters."""
+        now = self.clock.now()
+        newest = self.plan_store.newest_generation
+        dns = self.dns_stats
+        ddb = self.dynamodb_stats
+        open_phases = {phase["name"] for phase in phases_from_timeline(self.trace.timeline) if phase["end"] is None}
+        return {
+            "emulator_virtual_time_seconds": now,
+            "emulator_phase_active": {(name,): float(name in open_phases) for name in PHASE_NAMES},
+            "dns_plan_newest_generation": float(newest),
+            "dns_enactor_applied_generation": {(e.name,): float(e.applied_generation) for e in self.enactors},
+            "dns_enactor_lag_generations": {
+                (e.name,): float(max(0, newest - e.applying_generation)) for e in self.enactors
+            },
+            "dns_regional_endpoint_addresses": float(len(self.dns_store.resolve(self.regional_endpoint))),
+            "dns_lock_conflicts_total": float(dns.lock_conflicts),
+            "dns_plans_deleted_total": float(dns.plans_deleted),
+            "dns_races_total": float(dns.races),
+            "dns_automation_stuck": float(dns.stuck_since is not None),
+            "dns_automation_enabled": float(self.control.dns_automation_enabled),
+            "dynamodb_requests_total": {
+                ("ok",): float(ddb.requests - ddb.failed_unresolvable),
+                ("unresolvable",): float(ddb.failed_unresolvable),
+            },
+            "dynamodb_failing_clients": float(self.error_episodes.failing_clients),
+            "operator_actions_total": {(action,): float(n) for action, n in self.control.operator_actions.items()},
+        }
+
     def _bootstrap(self) -> None:
         """Generation 1 is in place before the run starts, as in steady state."""
         first = make_plan(1, self.endpoints, self.config.dns.addresses_per_endpoint, self.rng("dns-planner-bootstrap"))
         self.plan_store.put(first)
         self.dns_store.restore(first)
 
-    async def run(self) -> None:
+    def stop(self) -> None:
+        """End the run early (Ctrl-C in a soak): actors are cancelled, state kept."""
+        if self._root_scope is not None:
+            self._root_scope.cancel()
+
+    async def run(self, observers: Sequence[Observer] = ()) -> None:
+        """Run every actor until ``run.duration_s`` (or :meth:`stop`).
+
+        ``observers`` are started after the clock and before any actor, each
+        as ``observer(world)``: samplers, exporters, status printers.
+        """
         config = self.config
         if isinstance(self.clock, VirtualClock):
             seed_trio_scheduler(self.seed)
         self._bootstrap()
         async with trio.open_nursery() as root:
+            self._root_scope = root.cancel_scope
             await root.start(self.clock.run)
-            cleanup_send, cleanup_receive = trio.open_memory_channel[CleanupRequest](16)
-            root.start_soon(self._run_dns_automation, cleanup_send, cleanup_receive)
+            for observer in observers:
+                root.start_soon(observer, self)
+            root.start_soon(self._run_dns_automation)
             for index in range(config.dynamodb.workload.clients):
                 name = f"dynamodb-client-{index}"
                 client = DynamoDBClient(self.resolver(), self.dynamodb, self.rng(name))
@@ -107,30 +172,12 @@ class World:
             self.finished = True
             root.cancel_scope.cancel()
 
-    async def _run_dns_automation(
-        self,
-        cleanup_send: trio.MemorySendChannel[CleanupRequest],
-        cleanup_receive: trio.MemoryReceiveChannel[CleanupRequest],
-    ) -> None:
-        config = self.config
+    async def _run_dns_automation(self) -> None:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._planner)
-            for name in self.enactor_names:
-                enactor = DnsEnactor(
-                    name,
-                    clock=self.clock,
-                    rng=self.rng(name),
-                    config=config.dns,
-                    plan_store=self.plan_store,
-                    dns_store=self.dns_store,
-                    control=self.control,
-                    stats=self.dns_stats,
-                    trace=self.trace,
-                    cleanup=cleanup_send,
-                    regional_endpoint=self.regional_endpoint,
-                )
+            for enactor in self.enactors:
                 nursery.start_soon(enactor.run)
-            nursery.start_soon(self._cleanup, cleanup_receive)
+            nursery.start_soon(self._cleanup, self._cleanup_receive)
 
     async def _planner(self) -> None:
         await run_planner(
