@@ -94,6 +94,85 @@ METRICS: tuple[MetricSpec, ...] = (
         "Customer clients whose last request failed.",
         stage="dynamodb",
     ),
+    # -- DWFM and droplet leases ----------------------------------------------------------
+    MetricSpec(
+        "dwfm_leases",
+        "gauge",
+        "Droplet leases by AZ and state (active, expired, reestablishing).",
+        ("az", "state"),
+        stage="dwfm",
+    ),
+    MetricSpec("dwfm_queue_depth", "gauge", "Work waiting in each DWFM host's queue.", ("host",), stage="dwfm"),
+    MetricSpec(
+        "dwfm_work_total",
+        "counter",
+        "DWFM work items by outcome (completed, wasted, timed_out, rejected, dropped).",
+        ("outcome",),
+        stage="dwfm",
+    ),
+    MetricSpec("dwfm_collapsed", "gauge", "1 while DWFM is in congestive collapse (README).", stage="dwfm"),
+    # -- EC2 -------------------------------------------------------------------------
+    MetricSpec(
+        "ec2_launches_total",
+        "counter",
+        "Instance launches by outcome (ok, insufficient_capacity, throttled).",
+        ("outcome",),
+        stage="ec2",
+    ),
+    MetricSpec("ec2_instances_running", "gauge", "Instances running.", stage="ec2"),
+    # -- Network Manager ------------------------------------------------------------
+    MetricSpec(
+        "network_manager_backlog",
+        "gauge",
+        "Network configuration changes waiting to propagate.",
+        stage="network_manager",
+    ),
+    MetricSpec(
+        "network_manager_propagation_seconds",
+        "histogram",
+        "Time from launch or termination to fully propagated network state.",
+        stage="network_manager",
+        unit="s",
+        buckets=(1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0),
+    ),
+    MetricSpec(
+        "network_manager_instances_without_connectivity",
+        "gauge",
+        "Launched instances whose network state has not propagated.",
+        stage="network_manager",
+    ),
+    # -- NLB --------------------------------------------------------------------------
+    MetricSpec(
+        "nlb_health_checks_total",
+        "counter",
+        "Health checks by result (healthy, unhealthy, timeout).",
+        ("result",),
+        stage="nlb",
+    ),
+    MetricSpec("nlb_health_transitions_total", "counter", "Healthy/unhealthy state changes of targets.", stage="nlb"),
+    MetricSpec(
+        "nlb_capacity_in_service_ratio",
+        "gauge",
+        "Fraction of each AZ's healthy capacity that is in service in DNS.",
+        ("az",),
+        stage="nlb",
+        unit="percentunit",
+    ),
+    MetricSpec("nlb_az_failovers_total", "counter", "Automatic AZ DNS failovers.", stage="nlb"),
+    MetricSpec("nlb_connection_errors_total", "counter", "Client connections that failed.", stage="nlb"),
+    MetricSpec(
+        "nlb_healthcheck_delay_seconds",
+        "gauge",
+        "How late health checks run behind their schedule.",
+        stage="nlb",
+        unit="s",
+    ),
+    MetricSpec(
+        "nlb_automatic_failover_enabled",
+        "gauge",
+        "1 while automatic AZ DNS failover is on.",
+        stage="nlb",
+    ),
     # -- operator -----------------------------------------------------------------
     MetricSpec("operator_actions_total", "counter", "Runbook actions taken, by action.", ("action",), stage="operator"),
 )
