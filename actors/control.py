@@ -13,6 +13,10 @@ __all__ = ["ControlPlane"]
 @attrs.define
 class ControlPlane:
     dns_automation_enabled: bool = True
+    # DWFM admission control by queue size, and the launch rate limit (0: none).
+    dwfm_throttle_enabled: bool = False
+    dwfm_throttle_max_queue: int = 16
+    launch_throttle_per_s: float = 0.0
     # Fault injection: an Enactor named here does nothing until this virtual time.
     enactor_stalled_until: dict[str, float] = attrs.Factory(dict)
     # Runbook actions taken so far, by action name (for metrics and reports).

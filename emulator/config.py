@@ -15,7 +15,10 @@ __all__ = [
     "CleanupConfig",
     "Config",
     "DnsConfig",
+    "DwfmConfig",
+    "DwfmThrottleConfig",
     "DynamoDBConfig",
+    "Ec2Config",
     "EnactorConfig",
     "FaultSpec",
     "OperatorConfig",
@@ -108,6 +111,46 @@ class DynamoDBConfig:
 
 
 @attrs.frozen
+class Ec2Config:
+    droplets: int = attrs.field(default=5000, validator=ge(0))
+    launch_rate_per_s: float = attrs.field(default=1.0, validator=ge(0))
+    # Random droplets a launch tries before failing with InsufficientCapacity.
+    placement_attempts: int = attrs.field(default=3, validator=ge(1))
+    # Token-bucket limit on launches (0: none); beyond it RequestLimitExceeded.
+    launch_throttle_per_s: float = attrs.field(default=0.0, validator=ge(0))
+
+
+@attrs.frozen
+class DwfmThrottleConfig:
+    """Admission control by the size of the waiting queue (AWS remediation 6)."""
+
+    enabled: bool = False
+    max_queue: int = attrs.field(default=16, validator=ge(1))
+
+
+@attrs.frozen
+class DwfmConfig:
+    """DropletWorkflow Manager: leases, state checks, and its work queues."""
+
+    hosts_per_az: int = attrs.field(default=2, validator=ge(1))
+    workers: int = attrs.field(default=8, validator=ge(1))
+    lease_ttl_s: float = attrs.field(default=1800.0, validator=gt(0))
+    state_check_interval_s: float = attrs.field(default=180.0, validator=gt(0))
+    check_tick_s: float = attrs.field(default=5.0, validator=gt(0))
+    work_service_s: float = attrs.field(default=1.0, validator=gt(0))
+    # Service time grows with the host's queue: x (1 + this * depth), capped.
+    service_slowdown_per_queued: float = attrs.field(default=0.02, validator=ge(0))
+    service_max_slowdown: float = attrs.field(default=20.0, validator=ge(1))
+    work_timeout_s: float = attrs.field(default=300.0, validator=gt(0))
+    max_retries: int = attrs.field(default=-1, validator=ge(-1))  # -1: unlimited, as in the incident
+    drop_expired_work: bool = False
+    throttle: DwfmThrottleConfig = attrs.Factory(DwfmThrottleConfig)
+    # Collapse detection (see README): window, goodput floor, queue floor.
+    collapse_window_s: float = attrs.field(default=300.0, validator=gt(0))
+    collapse_goodput_fraction: float = attrs.field(default=0.1, validator=[ge(0), le(1)])
+
+
+@attrs.frozen
 class OperatorConfig:
     """AWS's engineers as an automated runbook (delays from the timeline)."""
 
@@ -118,6 +161,13 @@ class OperatorConfig:
     # AWS disabled the DNS automation worldwide after repairing the records;
     # turn this off (as soaks do) to let the race recur after each repair.
     pause_dns_automation_after_repair: bool = True
+    # DWFM runbook (none existed: 04:14 in the incident): after DWFM is seen
+    # collapsed, wait, throttle incoming work and launches, then restart
+    # congested DWFM hosts one at a time.
+    dwfm_action_delay_s: float = attrs.field(default=5700.0, validator=ge(0))
+    dwfm_throttle_max_queue: int = attrs.field(default=16, validator=ge(1))
+    launch_throttle_per_s: float = attrs.field(default=0.2, validator=ge(0))
+    dwfm_restart_interval_s: float = attrs.field(default=720.0, validator=ge(0))
 
 
 @attrs.frozen
@@ -125,5 +175,7 @@ class Config:
     run: RunConfig = attrs.Factory(RunConfig)
     dns: DnsConfig = attrs.Factory(DnsConfig)
     dynamodb: DynamoDBConfig = attrs.Factory(DynamoDBConfig)
+    ec2: Ec2Config = attrs.Factory(Ec2Config)
+    dwfm: DwfmConfig = attrs.Factory(DwfmConfig)
     operator: OperatorConfig = attrs.Factory(OperatorConfig)
     faults: tuple[FaultSpec, ...] = ()

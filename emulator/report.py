@@ -23,6 +23,7 @@ __all__ = ["PHASES", "build_report", "phases_from_timeline", "write_report"]
 # phase name -> (event that opens it, event that closes it)
 PHASES: dict[str, tuple[str, str]] = {
     "dns_outage": ("regional_endpoint_empty", "regional_endpoint_restored"),
+    "dwfm_collapse": ("dwfm_collapse_start", "dwfm_collapse_end"),
 }
 
 
@@ -33,7 +34,7 @@ def phases_from_timeline(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]
         current: dict[str, Any] | None = None
         for entry in timeline:
             if entry["event"] == opens and current is None:
-                current = {"name": name, "start": entry["t"], "end": None}
+                current = {"name": name, "start": entry.get("since", entry["t"]), "end": None}
                 phases.append(current)
             elif entry["event"] == closes and current is not None:
                 current["end"] = entry["t"]
@@ -73,6 +74,7 @@ def build_report(world: World, *, scenario: str, wall_seconds: float, error: str
             "error_seconds": round(world.error_episodes.seconds_until(now), 3),
         },
     }
+    report.update(world.fleet.report(now))
     if error is not None:
         report["error"] = error
     return report

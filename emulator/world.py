@@ -9,6 +9,7 @@ driver first, and cancels everything when the duration is reached.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -27,7 +28,8 @@ from emulator.clock import Clock, VirtualClock
 from emulator.config import Config
 from emulator.determinism import actor_rng, seed_trio_scheduler
 from emulator.faults import schedule_faults
-from emulator.operator import run_operator
+from emulator.fleet import Fleet
+from emulator.operator import run_dwfm_runbook, run_operator
 from emulator.report import phases_from_timeline
 from emulator.settings import ConfigError
 from emulator.trace import Trace
@@ -49,7 +51,11 @@ class World:
         self.seed = seed
         self.clock = clock
         self.trace = Trace(clock, seed)
-        self.control = ControlPlane(dns_automation_enabled=config.dns.automation_enabled)
+        self.control = ControlPlane(
+            dns_automation_enabled=config.dns.automation_enabled,
+            dwfm_throttle_enabled=config.dwfm.throttle.enabled,
+            dwfm_throttle_max_queue=config.dwfm.throttle.max_queue,
+        )
         dns = config.dns
         self.endpoints = endpoint_names(dns.endpoints, dns.regional_position)
         self.regional_endpoint = self.endpoints[min(dns.regional_position, dns.endpoints - 1)]
@@ -80,6 +86,16 @@ class World:
             )
             for name in self.enactor_names
         ]
+        self.fleet = Fleet(
+            config,
+            azs=AZS,
+            clock=clock,
+            rng=self.rng,
+            trace=self.trace,
+            control=self.control,
+            resolver=self.resolver,
+            dynamodb=self.dynamodb,
+        )
         self.finished = False
         self._root_scope: trio.CancelScope | None = None
 
@@ -125,6 +141,7 @@ class World:
             },
             "dynamodb_failing_clients": float(self.error_episodes.failing_clients),
             "operator_actions_total": {(action,): float(n) for action, n in self.control.operator_actions.items()},
+            **self.fleet.snapshot(),
         }
 
     def _bootstrap(self) -> None:
@@ -154,6 +171,7 @@ class World:
             for observer in observers:
                 root.start_soon(observer, self)
             root.start_soon(self._run_dns_automation)
+            root.start_soon(self.fleet.run)
             for index in range(config.dynamodb.workload.clients):
                 name = f"dynamodb-client-{index}"
                 client = DynamoDBClient(self.resolver(), self.dynamodb, self.rng(name))
@@ -212,11 +230,26 @@ class World:
         )
 
     async def _operator(self) -> None:
-        await run_operator(
-            clock=self.clock,
-            config=self.config.operator,
-            dns_store=self.dns_store,
-            plan_store=self.plan_store,
-            control=self.control,
-            trace=self.trace,
-        )
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(
+                functools.partial(
+                    run_operator,
+                    clock=self.clock,
+                    config=self.config.operator,
+                    dns_store=self.dns_store,
+                    plan_store=self.plan_store,
+                    control=self.control,
+                    trace=self.trace,
+                )
+            )
+            nursery.start_soon(
+                functools.partial(
+                    run_dwfm_runbook,
+                    clock=self.clock,
+                    config=self.config.operator,
+                    hosts=self.fleet.hosts,
+                    stats=self.fleet.stats,
+                    control=self.control,
+                    trace=self.trace,
+                )
+            )

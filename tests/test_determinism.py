@@ -7,19 +7,35 @@ import random
 import trio
 
 from emulator.determinism import actor_rng, seed_trio_scheduler
-from tests.helpers import run
+from tests.helpers import DNS_ONLY, run
 
 
 def test_same_seed_gives_the_same_trace_hash() -> None:
-    first = run("incident", 7, run__duration_s=1800)
-    second = run("incident", 7, run__duration_s=1800)
+    first = run("incident", 7, run__duration_s=1800, **DNS_ONLY)
+    second = run("incident", 7, run__duration_s=1800, **DNS_ONLY)
     assert first["trace_hash"] == second["trace_hash"]
     assert first["timeline"] == second["timeline"]
     assert first["events"] == second["events"] > 1000
 
 
+def test_same_seed_replays_the_ec2_cascade_exactly() -> None:
+    cascade = {
+        "run__duration_s": 3600,
+        "ec2__droplets": 600,
+        "dwfm__hosts_per_az": 1,
+        "dwfm__workers": 2,
+        "dwfm__lease_ttl_s": 600,
+        "dynamodb__resolver__negative_ttl_s": 60,
+    }
+    first = run("healthy", 3, faults=("empty_record:2m:15m",), **cascade)
+    second = run("healthy", 3, faults=("empty_record:2m:15m",), **cascade)
+    assert first["dwfm"]["leases_expired_peak"] == 600
+    assert first["trace_hash"] == second["trace_hash"]
+    assert first["dwfm"] == second["dwfm"] and first["ec2"] == second["ec2"]
+
+
 def test_different_seeds_give_different_traces() -> None:
-    hashes = {run("incident", seed, run__duration_s=900)["trace_hash"] for seed in range(4)}
+    hashes = {run("incident", seed, run__duration_s=900, **DNS_ONLY)["trace_hash"] for seed in range(4)}
     assert len(hashes) == 4
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import first, run
+from tests.helpers import DNS_ONLY, first, run
 
 HOUR = 3600.0
 
@@ -13,7 +13,7 @@ HOUR = 3600.0
 def test_incident_race_emerges_in_the_first_hour_for_most_seeds_at_different_times() -> None:
     onsets = []
     for seed in range(20):
-        report = run("incident", seed, run__duration_s=HOUR, operator__enabled=False)
+        report = run("incident", seed, run__duration_s=HOUR, operator__enabled=False, **DNS_ONLY)
         if report["dns"]["race_occurred"]:
             onsets.append(report["dns"]["first_empty_at"])
     assert len(onsets) >= 16, f"race in only {len(onsets)} of 20 seeds"
@@ -23,14 +23,14 @@ def test_incident_race_emerges_in_the_first_hour_for_most_seeds_at_different_tim
 
 def test_without_the_injected_jitter_the_race_never_happens() -> None:
     for seed in range(6):
-        report = run("incident", seed, run__duration_s=HOUR, dns__enactor__stall_probability=0)
+        report = run("incident", seed, run__duration_s=HOUR, dns__enactor__stall_probability=0, **DNS_ONLY)
         assert not report["dns"]["race_occurred"], seed
         assert report["dns"]["first_empty_at"] is None, seed
         assert report["dynamodb"]["failed_unresolvable"] == 0, seed
 
 
 def test_race_leaves_the_regional_endpoint_empty_and_stuck_until_the_end_without_operator() -> None:
-    report = run("incident", 1, run__duration_s=4 * HOUR, operator__enabled=False)
+    report = run("incident", 1, run__duration_s=4 * HOUR, operator__enabled=False, **DNS_ONLY)
     dns = report["dns"]
     assert dns["race_occurred"] and dns["stuck"]
     assert dns["enactor_max_lag_generations"] > report["config"]["dns.cleanup.keep_generations"]
@@ -50,6 +50,7 @@ def test_operator_repairs_after_its_configured_delays_and_errors_stop_as_negativ
         operator__dns_repair_delay_s=repair,
         operator__poll_s=poll,
         dynamodb__resolver__negative_ttl_s=negative_ttl,
+        **DNS_ONLY,
     )
     empty_at = report["dns"]["first_empty_at"]
     restored_at = first(report, "operator_restored_dns")
@@ -66,6 +67,6 @@ def test_operator_repairs_after_its_configured_delays_and_errors_stop_as_negativ
 
 
 def test_automation_off_switch_freezes_dns_as_it_is() -> None:
-    report = run("incident", 1, run__duration_s=HOUR, dns__automation_enabled=False)
+    report = run("incident", 1, run__duration_s=HOUR, dns__automation_enabled=False, **DNS_ONLY)
     assert report["dns"]["race_occurred"] is False
     assert report["dns"]["plans_deleted"] == 0

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from emulator.settings import ConfigError, parse_fault
-from tests.helpers import first, run
+from tests.helpers import DNS_ONLY, first, run
 
 
 def test_empty_record_fault_empties_the_endpoint_for_its_duration_without_a_race() -> None:
-    report = run("healthy", 0, faults=("empty_record:10m:20m",), run__duration_s=3600, operator__enabled=False)
+    report = run(
+        "healthy", 0, faults=("empty_record:10m:20m",), run__duration_s=3600, operator__enabled=False, **DNS_ONLY
+    )
     assert report["dns"]["race_occurred"] is False
     assert report["dns"]["first_empty_at"] == 600.0
     assert report["dns"]["empty_record_seconds"] == pytest.approx(1200.0)
@@ -21,8 +23,8 @@ def test_empty_record_fault_empties_the_endpoint_for_its_duration_without_a_race
 
 
 def test_stall_enactor_fault_makes_that_enactor_fall_behind() -> None:
-    quiet = run("healthy", 0, run__duration_s=1800)
-    stalled = run("healthy", 0, faults=("stall_enactor:5m:10m",), run__duration_s=1800)
+    quiet = run("healthy", 0, run__duration_s=1800, **DNS_ONLY)
+    stalled = run("healthy", 0, faults=("stall_enactor:5m:10m",), run__duration_s=1800, **DNS_ONLY)
     assert first(stalled, "fault_stall_enactor") == 300.0
     assert stalled["dns"]["enactor_max_lag_generations"] > quiet["dns"]["enactor_max_lag_generations"] + 50
 

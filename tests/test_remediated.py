@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import run
+from tests.helpers import DNS_ONLY, run
 
 # Harsher than the incident (a stall on most passes) and smaller, so each
 # example is quick; the unremediated check below shows it does race.
@@ -15,6 +15,7 @@ HARSH = {
     "dns__enactor__stall_probability": 0.0005,
     "dynamodb__workload__clients": 1,
     "operator__enabled": False,
+    **DNS_ONLY,
 }
 
 

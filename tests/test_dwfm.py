@@ -1,0 +1,128 @@
+"""The EC2 cascade: leases lapse while DynamoDB is unreachable, then DWFM's
+re-establishment collapses under its own timeouts and retries, and stays
+collapsed although DynamoDB is healthy, until throttling or the operator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import first, run
+
+# A small fleet with a proportionally small DWFM (capacity 6 items/s), and a
+# short lease TTL so a fleet-wide lease loss happens within minutes.
+SMALL: dict[str, Any] = {
+    "ec2__droplets": 1000,
+    "dwfm__hosts_per_az": 1,
+    "dwfm__workers": 2,
+    "dwfm__lease_ttl_s": 600,
+    "dynamodb__resolver__negative_ttl_s": 60,
+    "operator__enabled": False,
+}
+LONG_FAULT = ("empty_record:2m:20m",)  # longer than the lease TTL
+SHORT_FAULT = ("empty_record:2m:3m",)  # fault + negative TTL + 2 checks < lease TTL
+
+
+def _capacity_per_s(report: dict[str, Any]) -> float:
+    config = report["config"]
+    hosts = 3 * config["dwfm.hosts_per_az"]
+    return hosts * config["dwfm.workers"] / config["dwfm.work_service_s"]
+
+
+def _throttled_recovery_seconds() -> float:
+    report = run("healthy", 1, LONG_FAULT, run__duration_s=3600, dwfm__throttle__enabled=True, **SMALL)
+    seconds = report["dwfm"]["lease_recovery_seconds"]
+    assert seconds is not None
+    return float(seconds)
+
+
+def test_a_fault_longer_than_the_lease_ttl_leaves_dwfm_collapsed_while_dynamodb_is_healthy() -> None:
+    report = run("healthy", 1, LONG_FAULT, run__duration_s=3 * 3600, **SMALL)
+    dwfm = report["dwfm"]
+    assert dwfm["leases_expired_peak"] == 1000
+    assert dwfm["collapse"] is True
+    assert dwfm["lease_recovery_seconds"] is None, "leases never all came back"
+    assert dwfm["work_wasted"] > dwfm["work_completed"]
+    # DynamoDB was reachable from DWFM from shortly after the fault to the end.
+    reachable_at = first(report, "dwfm_dynamodb_reachable")
+    assert reachable_at is not None and reachable_at < 25 * 60
+    unreachable = [e["t"] for e in report["timeline"] if e["event"] == "dwfm_dynamodb_unreachable"]
+    assert max(unreachable) < reachable_at
+    collapse = [p for p in report["phases"] if p["name"] == "dwfm_collapse"]
+    assert collapse and collapse[0]["start"] >= reachable_at and collapse[0]["end"] is None
+    assert dwfm["collapse_seconds"] >= 10 * _throttled_recovery_seconds()
+
+
+def test_a_fault_shorter_than_the_lease_ttl_expires_no_lease_and_causes_no_collapse() -> None:
+    report = run("healthy", 1, SHORT_FAULT, run__duration_s=3600, **SMALL)
+    assert report["dynamodb"]["failed_unresolvable"] > 0, "the fault did cut DWFM off"
+    assert report["dwfm"]["leases_expired_peak"] == 0
+    assert report["dwfm"]["collapse"] is False
+    assert report["ec2"]["launches_insufficient_capacity"] == 0
+
+
+def test_queue_size_throttling_recovers_every_lease_within_twice_expired_over_capacity() -> None:
+    report = run("healthy", 1, LONG_FAULT, run__duration_s=3600, dwfm__throttle__enabled=True, **SMALL)
+    dwfm = report["dwfm"]
+    assert dwfm["collapse"] is False
+    assert dwfm["leases_not_active_at_end"] == 0
+    ideal = dwfm["leases_expired_peak"] / _capacity_per_s(report)
+    assert dwfm["lease_recovery_seconds"] <= 2 * ideal
+    assert dwfm["max_queue_depth"] <= report["config"]["dwfm.throttle.max_queue"]
+
+
+def test_dropping_work_whose_requester_gave_up_also_ends_the_collapse() -> None:
+    report = run("healthy", 1, LONG_FAULT, run__duration_s=2 * 3600, dwfm__drop_expired_work=True, **SMALL)
+    assert report["dwfm"]["leases_not_active_at_end"] == 0
+    assert report["dwfm"]["work_dropped"] > 0
+
+
+def test_operator_throttle_and_restarts_recover_a_collapsed_dwfm() -> None:
+    settings = {
+        **SMALL,
+        "operator__enabled": True,
+        "operator__dwfm_action_delay_s": 900,
+        "operator__dwfm_restart_interval_s": 120,
+    }
+    report = run("healthy", 1, LONG_FAULT, run__duration_s=3 * 3600, **settings)
+    collapse_start = first(report, "dwfm_collapse_start")
+    throttled = first(report, "operator_throttled_dwfm")
+    recovered = first(report, "dwfm_leases_recovered")
+    assert collapse_start is not None and throttled is not None and recovered is not None
+    assert collapse_start < throttled < recovered
+    assert sum(e["event"] == "dwfm_host_restarted" for e in report["timeline"]) >= 1
+    assert report["dwfm"]["leases_not_active_at_end"] == 0
+    assert next(p["end"] for p in report["phases"] if p["name"] == "dwfm_collapse") is not None
+
+
+@pytest.mark.parametrize("droplets", [1000, 5000, 20000])
+def test_dwfm_recovery_suite_fleet_wide_lease_loss_recovers_in_bounded_time(droplets: int) -> None:
+    """AWS remediation 5: exercise the recovery workflow at scale (default DWFM)."""
+    report = run(
+        "healthy",
+        2,
+        ("empty_record:2m:20m",),
+        run__duration_s=3600,
+        ec2__droplets=droplets,
+        dwfm__lease_ttl_s=600,
+        dwfm__throttle__enabled=True,
+        dynamodb__resolver__negative_ttl_s=60,
+        operator__enabled=False,
+        dns__enactor__stall_probability=0,
+    )
+    dwfm = report["dwfm"]
+    assert dwfm["leases_expired_peak"] == droplets
+    assert dwfm["leases_not_active_at_end"] == 0
+    assert dwfm["lease_recovery_seconds"] <= 2 * droplets / _capacity_per_s(report)
+
+
+def test_launches_fail_with_insufficient_capacity_while_leases_are_expired_then_succeed() -> None:
+    report = run("healthy", 1, LONG_FAULT, run__duration_s=3600, dwfm__throttle__enabled=True, **SMALL)
+    failing_from = first(report, "ec2_insufficient_capacity_start")
+    recovered = first(report, "dwfm_leases_recovered")
+    succeeding = first(report, "ec2_launches_succeeding_again")
+    assert failing_from is not None and recovered is not None and succeeding is not None
+    assert failing_from < recovered <= succeeding
+    assert report["ec2"]["launches_insufficient_capacity"] > 0
+    assert report["ec2"]["launches_ok"] > 0
