@@ -33,6 +33,8 @@ from emulator.sweep_summary import summarise
 __all__ = ["EXECUTORS", "Progress", "SweepError", "SweepOutcome", "run_sweep"]
 
 EXECUTORS = ("local", "dask")
+# How long to keep trying to reach a Dask scheduler before giving up with a one-line error.
+DASK_CONNECT_TIMEOUT_S = 15.0
 Row = dict[str, Any]
 
 
@@ -120,7 +122,7 @@ class _Dask:
         # distributed is only partly typed; its surface used here is small.
         self._distributed: Any = distributed
         try:
-            self._client: Any = self._distributed.Client(scheduler, timeout="15s")
+            self._client: Any = self._distributed.Client(scheduler, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise ConfigError(f"invalid --scheduler {scheduler!r}: cannot connect ({exc})") from None
         self._futures: list[Any] = []

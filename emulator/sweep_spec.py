@@ -178,8 +178,15 @@ def _check_grid_values(spec: SweepSpec, axis: GridAxis, source: str) -> None:
         try:
             build_config(spec.scenario, [(axis.key, value)])
         except ConfigError as exc:
-            # build_config labels every pair "--set"; here the pair came from the grid.
-            raise ConfigError(str(exc).replace("(--set)", f"({source})", 1)) from None
+            # build_config labels a pair "--set" (or, for a failed validator, not at
+            # all); here the pair came from the grid, so say so.
+            text = str(exc)
+            text = (
+                text.replace("(--set)", f"({source})", 1)
+                if "(--set)" in text
+                else text.replace(": ", f" ({source}): ", 1)
+            )
+            raise ConfigError(text) from None
 
 
 def validate(spec: SweepSpec, source: str = "--grid") -> None:

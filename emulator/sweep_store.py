@@ -100,7 +100,8 @@ class ResultsStore:
         differing = [name for name in self._params if stored.get(name) != self._params[name]]
         if differing:
             raise ConfigError(
-                f"invalid --out {str(self.out)!r}: it holds a different sweep ({', '.join(differing)} differ); "
+                f"invalid --out {str(self.out)!r}: it holds a different sweep "
+                f"({', '.join(differing)} {'differs' if len(differing) == 1 else 'differ'}); "
                 "resume with the same parameters or use another --out"
             )
 
