@@ -20,6 +20,7 @@ from emulator.durations import format_duration, parse_duration
 from emulator.report import write_report
 from emulator.runner import RunFailed, run_world
 from emulator.settings import ConfigError, build_config, describe_keys, parse_set
+from emulator.sweep_cli import add_sweep_parser, command_sweep
 
 __all__ = ["main"]
 
@@ -83,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--clock", choices=("virtual", "realtime"), default="virtual")
     run.add_argument("--speed", type=_speed, default=60.0, help="virtual seconds per wall second (realtime)")
     commands.add_parser("keys", help="list every configuration key and its default")
+    add_sweep_parser(commands)
     return parser
 
 
@@ -156,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "keys":
             print("\n".join(describe_keys()))
             return 0
+        if args.command == "sweep":
+            return command_sweep(args)
         return _command_run(args)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
