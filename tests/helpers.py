@@ -8,7 +8,7 @@ from emulator.runner import run_world
 from emulator.settings import build_config
 
 # Tests about the DNS automation leave the EC2 fleet out: scale down, not out.
-DNS_ONLY = {"ec2__droplets": 0}
+DNS_ONLY = {"ec2__droplets": 0, "dwfm__hosts_per_az": 1, "dwfm__workers": 1, "dwfm__check_tick_s": 60}
 
 
 def run(scenario: str = "incident", seed: int = 0, faults: tuple[str, ...] = (), **sets: Any) -> dict[str, Any]:

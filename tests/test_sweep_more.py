@@ -164,7 +164,6 @@ def test_wilson_interval_quantiles_and_mean_interval_match_textbook_values() -> 
     assert mean_interval([7.0]) == (7.0, 7.0)
 
 
-@pytest.mark.xfail(strict=True, reason="needs the EC2 cascade (issue 3)")
 def test_the_metastability_map_boundary_moves_when_throttling_is_on(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -176,14 +175,25 @@ def test_the_metastability_map_boundary_moves_when_throttling_is_on(
             "sweep",
             "--study",
             "metastability-map",
+            # Scaled down: a small DWFM (6 items/s) and a 10-minute lease TTL.
+            "--set",
+            "dwfm.hosts_per_az=1",
+            "--set",
+            "dwfm.workers=2",
+            "--set",
+            "dwfm.lease_ttl_s=600",
+            "--set",
+            "dynamodb.resolver.negative_ttl_s=60",
+            "--set",
+            "dns.enactor.stall_probability=0",
             "--grid",
-            "fault=empty_record:10m:20m,empty_record:10m:2h",
+            "fault=empty_record:10m:5m,empty_record:10m:20m",
             "--grid",
-            "ec2.droplets=500,5000",
+            "ec2.droplets=100,1000",
             "--seeds",
             "0..1",
             "--duration",
-            "6h",
+            "90m",
             "--workers",
             "2",
             "--out",
@@ -198,6 +208,8 @@ def test_the_metastability_map_boundary_moves_when_throttling_is_on(
         grid = point["grid"]
         if point["boolean"]["dwfm.collapse"]["rate"] >= 0.5:
             collapsed[grid["dwfm.throttle.enabled"]].add((grid["fault"], grid["ec2.droplets"]))
-    assert ("empty_record:10m:20m", "500") not in collapsed["false"]
+    assert ("empty_record:10m:5m", "1000") not in collapsed["false"], "a trigger shorter than the TTL"
+    assert ("empty_record:10m:20m", "100") not in collapsed["false"], "a fleet too small to overload DWFM"
+    assert ("empty_record:10m:20m", "1000") in collapsed["false"]
     assert collapsed["false"], "without throttling, some trigger and fleet size must collapse"
     assert collapsed["true"] < collapsed["false"]
