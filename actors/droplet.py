@@ -46,7 +46,6 @@ async def run_droplet(
                 lease.item = None
                 lease.expires_at = clock.now() + config.lease_ttl_s
                 stats.move(lease, LeaseState.ACTIVE)
-                host.on_lease_reestablished(lease)
                 if stats.all_active_again(clock.now()):
                     trace.milestone("dwfm_leases_recovered", f"droplet-{lease.droplet_id}")
                 break

@@ -3,9 +3,12 @@
 *State checks.* Every droplet is checked once per
 ``dwfm.state_check_interval_s``, at a random phase; the host batches the
 droplets due in each ``check_tick_s`` into one DynamoDB request through its
-own caching resolver. A successful check renews active leases; it also kicks
-off re-establishment for every lapsed lease at once, which is how the whole
-fleet arrived together when DynamoDB came back.
+own caching resolver. A successful check renews active leases; a check finds
+a lease that was not renewed within its TTL lapsed (leases renewed together
+expire together, exactly at a later check of theirs, so no timer per lease is
+needed). A successful check also kicks off re-establishment for every lapsed
+lease at once, which is how the whole fleet arrived together when DynamoDB
+came back.
 
 *Work.* Re-establishment items wait in an unbounded FIFO queue (as in the
 incident) for ``dwfm.workers`` workers. Service time grows with the queue
@@ -66,6 +69,7 @@ class DwfmHost:
         self.reachable = True
         self.completed = 0
         self.restarts = 0
+        self.renewals = 0
         self._start = clock.now() + rng.uniform(0, config.check_tick_s)
 
     # -- fleet ---------------------------------------------------------------
@@ -76,17 +80,6 @@ class DwfmHost:
         config = self._config
         last_checked = self._start + bucket * config.check_tick_s - len(self._buckets) * config.check_tick_s
         lease.expires_at = last_checked + config.lease_ttl_s
-        self._clock.call_at(lease.expires_at, self._on_expiry_timer, lease)
-
-    def _on_expiry_timer(self, lease: Lease) -> None:
-        """One timer per lease TTL; renewals only move ``expires_at`` (lazily)."""
-        if lease.state is not LeaseState.ACTIVE:
-            return  # re-armed when the lease is re-established
-        if lease.expires_at > self._clock.now():
-            self._clock.call_at(lease.expires_at, self._on_expiry_timer, lease)
-            return
-        self._stats.move(lease, LeaseState.EXPIRED)
-        self.waiting[lease] = None
 
     @property
     def queue_depth(self) -> int:
@@ -107,9 +100,6 @@ class DwfmHost:
 
     def on_lease_expired(self, lease: Lease) -> None:
         self.waiting[lease] = None
-
-    def on_lease_reestablished(self, lease: Lease) -> None:
-        self._clock.call_at(lease.expires_at, self._on_expiry_timer, lease)
 
     # -- operator ----------------------------------------------------------------
     def restart(self) -> int:
@@ -136,13 +126,20 @@ class DwfmHost:
             await clock.sleep_until(self._start + tick * config.check_tick_s)
             ok = self._client.request(self.name) is Outcome.OK  # one batched request per tick
             self._note_reachability(ok)
-            if ok:
-                renewed_until = clock.now() + config.lease_ttl_s
-                for lease in self._buckets[tick % len(self._buckets)]:
-                    if lease.state is LeaseState.ACTIVE:
-                        lease.expires_at = renewed_until
-                if self.waiting:
-                    self._start_reestablishing()
+            now = clock.now()
+            renewed_until = now + config.lease_ttl_s
+            due = self._buckets[tick % len(self._buckets)]
+            self.renewals += len(due)
+            for lease in due:
+                if lease.state is not LeaseState.ACTIVE:
+                    continue
+                if lease.expires_at < now:
+                    self._stats.move(lease, LeaseState.EXPIRED)  # lapsed since its last check
+                    self.waiting[lease] = None
+                elif ok:
+                    lease.expires_at = renewed_until
+            if ok and self.waiting:
+                self._start_reestablishing()
             tick += 1
 
     def _start_reestablishing(self) -> None:

@@ -89,9 +89,6 @@ class LeaseAuthority(Protocol):
     def on_lease_expired(self, lease: Lease) -> None:
         """The lease has lapsed: re-establish it once DynamoDB answers again."""
 
-    def on_lease_reestablished(self, lease: Lease) -> None:
-        """The lease is active again: watch its expiry."""
-
 
 @attrs.define
 class DwfmStats:

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 import structlog
 
+from emulator.bench import add_bench_parser, command_bench
 from emulator.durations import format_duration, parse_duration
 from emulator.report import write_report
 from emulator.runner import RunFailed, run_world
@@ -85,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--speed", type=_speed, default=60.0, help="virtual seconds per wall second (realtime)")
     commands.add_parser("keys", help="list every configuration key and its default")
     add_sweep_parser(commands)
+    add_bench_parser(commands)
     return parser
 
 
@@ -160,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "sweep":
             return command_sweep(args)
+        if args.command == "bench":
+            return command_bench(args)
         return _command_run(args)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -60,6 +60,7 @@ class Clock:
         self._seq = itertools.count()
         self._pushed = trio.Event()
         self.wakeups = 0
+        self.callbacks = 0
 
     # -- reading time ---------------------------------------------------
     def now(self) -> float:
@@ -148,6 +149,7 @@ class Clock:
                 callback = entry[_CALLBACK]
                 assert callable(callback)
                 callback(*entry[_ARGS])  # type: ignore[misc]
+                self.callbacks += 1
 
     async def _wait_for_timers(self) -> None:
         self._pushed = trio.Event()

@@ -101,7 +101,7 @@ class ResolverConfig:
 @attrs.frozen
 class WorkloadConfig:
     clients: int = attrs.field(default=3, validator=ge(0))
-    rate_per_s: float = attrs.field(default=1.0, validator=gt(0))
+    rate_per_s: float = attrs.field(default=0.2, validator=gt(0))
 
 
 @attrs.frozen
