@@ -146,7 +146,8 @@ def command_bench(args: argparse.Namespace) -> int:
         simpy_speed = simpy_run["virtual_s"] / simpy_run["wall_s"]
         print(
             f"{droplets:>9,} {world['lease_checks'] / world['wall_s']:>15,.0f} {world_speed:>12,.0f} "
-            f"{simpy_speed:>12,.0f} {world_speed / simpy_speed:>6.2f} {world['rss_per_droplet']:>10,.0f} B {world['teardown_s']:>8.1f}s",
+            f"{simpy_speed:>12,.0f} {world_speed / simpy_speed:>6.2f} "
+            f"{world['rss_per_droplet']:>10,.0f} B {world['teardown_s']:>8.1f}s",
             flush=True,
         )
     if not args.skip_incident:
