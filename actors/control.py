@@ -17,6 +17,7 @@ class ControlPlane:
     dwfm_throttle_enabled: bool = False
     dwfm_throttle_max_queue: int = 16
     launch_throttle_per_s: float = 0.0
+    nlb_automatic_failover: bool = True
     # Fault injection: an Enactor named here does nothing until this virtual time.
     enactor_stalled_until: dict[str, float] = attrs.Factory(dict)
     # Runbook actions taken so far, by action name (for metrics and reports).

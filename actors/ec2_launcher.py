@@ -3,7 +3,10 @@
 Launch requests arrive as a Poisson stream. A launch is placed on a droplet
 with an active lease (it tries a few at random); if none is found it fails
 with ``InsufficientCapacity``. While the operator throttles launches (a token
-bucket) the excess fails with ``RequestLimitExceeded``. Running instances are
+bucket), or Network Manager's backlog is over its limit (queue-size
+throttling), the excess fails with ``RequestLimitExceeded``. Customers retry
+failed launches: that pending demand comes back at up to
+``ec2.retry_rate_per_s`` once launches succeed again. Running instances are
 not affected by lapsed leases, only new launches are.
 """
 
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from actors.dwfm_types import Lease, LeaseState
+from actors.network_types import NetworkedInstance
 
 if TYPE_CHECKING:
     from actors.control import ControlPlane
@@ -23,18 +27,12 @@ if TYPE_CHECKING:
     from emulator.config import Ec2Config
     from emulator.trace import Trace
 
-__all__ = ["Ec2Stats", "Instance", "run_launcher"]
+__all__ = ["Ec2Stats", "run_launcher", "run_terminations"]
 
 # Launches count as succeeding again after this long without InsufficientCapacity.
 QUIET_S = 300.0
-
-
-@attrs.frozen
-class Instance:
-    instance_id: int
-    az: int
-    droplet_id: int
-    launched_at: float
+# Customers give up beyond this many pending retries.
+MAX_PENDING = 5000
 
 
 @attrs.define
@@ -45,6 +43,8 @@ class Ec2Stats:
     instances_running: int = 0
     failing: bool = False
     last_failure_at: float = float("-inf")
+    pending_retries: int = 0
+    terminations: int = 0
 
 
 async def run_launcher(
@@ -56,22 +56,28 @@ async def run_launcher(
     control: ControlPlane,
     stats: Ec2Stats,
     trace: Trace,
-    on_launch: Callable[[Instance], None] = lambda instance: None,
+    on_launch: Callable[[NetworkedInstance], None] = lambda instance: None,
+    admit: Callable[[], bool] = lambda: True,
 ) -> None:
     if config.launch_rate_per_s <= 0 or not leases:
         return
     tokens, refilled_at = 1.0, clock.now()
     next_id = 0
     while True:
-        await clock.sleep(rng.expovariate(config.launch_rate_per_s))
+        retry_rate = config.retry_rate_per_s if stats.pending_retries else 0.0
+        await clock.sleep(rng.expovariate(config.launch_rate_per_s + retry_rate))
+        if retry_rate and rng.random() < retry_rate / (config.launch_rate_per_s + retry_rate):
+            stats.pending_retries -= 1
         now = clock.now()
         limit = control.launch_throttle_per_s or config.launch_throttle_per_s
         if limit > 0:
             tokens = min(1.0, tokens + (now - refilled_at) * limit)
             refilled_at = now
-            if tokens < 1.0:
-                stats.launches_throttled += 1
-                continue
+        if (limit > 0 and tokens < 1.0) or not admit():
+            stats.launches_throttled += 1
+            stats.pending_retries = min(MAX_PENDING, stats.pending_retries + 1)
+            continue
+        if limit > 0:
             tokens -= 1.0
         placed = None
         for _ in range(config.placement_attempts):
@@ -81,6 +87,7 @@ async def run_launcher(
                 break
         if placed is None:
             stats.launches_insufficient_capacity += 1
+            stats.pending_retries = min(MAX_PENDING, stats.pending_retries + 1)
             stats.last_failure_at = now
             if not stats.failing:
                 stats.failing = True
@@ -92,4 +99,23 @@ async def run_launcher(
         stats.launches_ok += 1
         stats.instances_running += 1
         next_id += 1
-        on_launch(Instance(next_id, placed.az, placed.droplet_id, now))
+        on_launch(NetworkedInstance(next_id, placed.az, placed, now))
+
+
+async def run_terminations(
+    *,
+    clock: Clock,
+    rng: random.Random,
+    config: Ec2Config,
+    leases: Sequence[Lease],
+    stats: Ec2Stats,
+    on_terminate: Callable[[NetworkedInstance], None],
+) -> None:
+    """Customers terminate running instances; their network state must go too."""
+    if config.termination_rate_per_s <= 0 or not leases:
+        return
+    while True:
+        await clock.sleep(rng.expovariate(config.termination_rate_per_s))
+        lease = leases[rng.randrange(len(leases))]
+        stats.terminations += 1
+        on_terminate(NetworkedInstance(-stats.terminations, lease.az, lease, clock.now()))

@@ -21,10 +21,14 @@ __all__ = [
     "Ec2Config",
     "EnactorConfig",
     "FaultSpec",
+    "NetworkManagerConfig",
+    "NetworkThrottleConfig",
+    "NlbConfig",
     "OperatorConfig",
     "PlannerConfig",
     "ResolverConfig",
     "RunConfig",
+    "VelocityControlConfig",
     "WorkloadConfig",
 ]
 
@@ -43,7 +47,7 @@ class FaultSpec:
 
 @attrs.frozen
 class RunConfig:
-    duration_s: float = attrs.field(default=6 * 3600.0, validator=gt(0))
+    duration_s: float = attrs.field(default=16 * 3600.0, validator=gt(0))
     sample_interval_s: float = attrs.field(default=60.0, validator=gt(0))
 
 
@@ -118,6 +122,10 @@ class Ec2Config:
     placement_attempts: int = attrs.field(default=3, validator=ge(1))
     # Token-bucket limit on launches (0: none); beyond it RequestLimitExceeded.
     launch_throttle_per_s: float = attrs.field(default=0.0, validator=ge(0))
+    # Customers retry launches that failed: up to this rate while demand is pending.
+    retry_rate_per_s: float = attrs.field(default=2.0, validator=ge(0))
+    # Customers terminate instances; each termination is network work too.
+    termination_rate_per_s: float = attrs.field(default=1.0, validator=ge(0))
 
 
 @attrs.frozen
@@ -151,6 +159,63 @@ class DwfmConfig:
 
 
 @attrs.frozen
+class NetworkThrottleConfig:
+    """Refuse new launches while the propagation backlog is over a size (remediation 6)."""
+
+    enabled: bool = False
+    max_queue: int = attrs.field(default=200, validator=ge(1))
+
+
+@attrs.frozen
+class NetworkManagerConfig:
+    """Propagation of network state for launched and terminated instances."""
+
+    workers: int = attrs.field(default=16, validator=ge(1))
+    step_service_s: float = attrs.field(default=0.4, validator=gt(0))
+    slowdown_per_queued: float = attrs.field(default=0.0008, validator=ge(0))
+    max_slowdown: float = attrs.field(default=3.0, validator=ge(1))
+    blocked_retry_s: float = attrs.field(default=60.0, validator=gt(0))
+    # Propagation counts as slow while a step waits longer than this in the queue.
+    latency_alarm_s: float = attrs.field(default=120.0, validator=gt(0))
+    throttle: NetworkThrottleConfig = attrs.Factory(NetworkThrottleConfig)
+
+
+@attrs.frozen
+class VelocityControlConfig:
+    """Limit the capacity one load balancer may remove by failover (remediation 4)."""
+
+    enabled: bool = False
+    max_removal_fraction: float = attrs.field(default=0.34, validator=[ge(0), le(1)])
+    window_s: float = attrs.field(default=3600.0, validator=gt(0))
+
+
+@attrs.frozen
+class NlbConfig:
+    load_balancers: int = attrs.field(default=4, validator=ge(1))
+    targets_per_az: int = attrs.field(default=12, validator=ge(1))
+    # Client traffic as a fraction of a load balancer's full capacity.
+    traffic_fraction: float = attrs.field(default=0.6, validator=[ge(0), le(1)])
+    # Share of successful launches that join a target group (autoscaling churn).
+    new_target_fraction: float = attrs.field(default=0.1, validator=[ge(0), le(1)])
+    health_check_interval_s: float = attrs.field(default=10.0, validator=gt(0))
+    check_timeout_s: float = attrs.field(default=10.0, validator=gt(0))
+    healthy_threshold: int = attrs.field(default=3, validator=ge(1))
+    unhealthy_threshold: int = attrs.field(default=2, validator=ge(1))
+    tick_s: float = attrs.field(default=5.0, validator=gt(0))
+    checker_capacity_per_s: float = attrs.field(default=8.0, validator=gt(0))
+    check_cost: float = attrs.field(default=1.0, validator=ge(0))
+    transition_cost: float = attrs.field(default=10.0, validator=ge(0))
+    automatic_failover: bool = True
+    failover_threshold: float = attrs.field(default=0.5, validator=[ge(0), le(1)])
+    failover_restore_threshold: float = attrs.field(default=0.75, validator=[ge(0), le(1)])
+    # The fix for the incident's NLB cascade: no health checks before propagation.
+    wait_for_propagation: bool = False
+    velocity_control: VelocityControlConfig = attrs.Factory(VelocityControlConfig)
+    flapping_window_s: float = attrs.field(default=300.0, validator=gt(0))
+    flapping_transitions: int = attrs.field(default=40, validator=ge(1))
+
+
+@attrs.frozen
 class OperatorConfig:
     """AWS's engineers as an automated runbook (delays from the timeline)."""
 
@@ -168,6 +233,12 @@ class OperatorConfig:
     dwfm_throttle_max_queue: int = attrs.field(default=16, validator=ge(1))
     launch_throttle_per_s: float = attrs.field(default=0.2, validator=ge(0))
     dwfm_restart_interval_s: float = attrs.field(default=720.0, validator=ge(0))
+    # After leases are back, relax the launch throttle in stages (11:23 -> 13:50).
+    relax_throttles_delay_s: float = attrs.field(default=21300.0, validator=ge(0))
+    relax_stage_interval_s: float = attrs.field(default=1800.0, validator=gt(0))
+    # NLB: disable automatic failover after flapping is seen (06:52 -> 09:36), re-enable later (14:09).
+    disable_failover_delay_s: float = attrs.field(default=9840.0, validator=ge(0))
+    reenable_failover_delay_s: float = attrs.field(default=16380.0, validator=ge(0))
 
 
 @attrs.frozen
@@ -177,5 +248,7 @@ class Config:
     dynamodb: DynamoDBConfig = attrs.Factory(DynamoDBConfig)
     ec2: Ec2Config = attrs.Factory(Ec2Config)
     dwfm: DwfmConfig = attrs.Factory(DwfmConfig)
+    network_manager: NetworkManagerConfig = attrs.Factory(NetworkManagerConfig)
+    nlb: NlbConfig = attrs.Factory(NlbConfig)
     operator: OperatorConfig = attrs.Factory(OperatorConfig)
     faults: tuple[FaultSpec, ...] = ()

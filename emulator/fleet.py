@@ -17,7 +17,8 @@ from actors.droplet import run_droplet
 from actors.dwfm_host import DwfmHost
 from actors.dwfm_types import DwfmStats, Lease, LeaseState, WorkOutcome
 from actors.dynamodb import CachingResolver, DynamoDBClient, DynamoDBStore
-from actors.ec2_launcher import Ec2Stats, Instance, run_launcher
+from actors.ec2_launcher import Ec2Stats, run_launcher, run_terminations
+from actors.network_types import NetworkedInstance
 from emulator.clock import Clock
 from emulator.collapse import run_collapse_monitor
 from emulator.config import Config
@@ -50,7 +51,11 @@ class Fleet:
         self._rng = rng
         self.stats = DwfmStats(azs=len(azs))
         self.ec2 = Ec2Stats()
-        self.instances: list[Instance] = []
+        # Set by the network side (World wires them): where new and terminated
+        # instances go, and whether Network Manager admits more launches.
+        self.on_launch: Callable[[NetworkedInstance], None] = lambda instance: None
+        self.on_terminate: Callable[[NetworkedInstance], None] = lambda instance: None
+        self.admit_launch: Callable[[], bool] = lambda: True
         dwfm = config.dwfm
         self.hosts = [
             DwfmHost(
@@ -83,6 +88,7 @@ class Fleet:
             for lease in self.leases:
                 nursery.start_soon(run_droplet, lease, clock, self.hosts[lease.host], stats, dwfm, trace)
             nursery.start_soon(self._launcher)
+            nursery.start_soon(self._terminations)
             nursery.start_soon(self._monitor)
 
     async def _launcher(self) -> None:
@@ -94,7 +100,18 @@ class Fleet:
             control=self._control,
             stats=self.ec2,
             trace=self._trace,
-            on_launch=self.instances.append,
+            on_launch=self.on_launch,
+            admit=self.admit_launch,
+        )
+
+    async def _terminations(self) -> None:
+        await run_terminations(
+            clock=self._clock,
+            rng=self._rng("ec2-terminations"),
+            config=self._config.ec2,
+            leases=self.leases,
+            stats=self.ec2,
+            on_terminate=self.on_terminate,
         )
 
     async def _monitor(self) -> None:

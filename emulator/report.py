@@ -24,6 +24,8 @@ __all__ = ["PHASES", "build_report", "phases_from_timeline", "write_report"]
 PHASES: dict[str, tuple[str, str]] = {
     "dns_outage": ("regional_endpoint_empty", "regional_endpoint_restored"),
     "dwfm_collapse": ("dwfm_collapse_start", "dwfm_collapse_end"),
+    "network_backlog": ("network_propagation_slow", "network_propagation_normal"),
+    "nlb_flapping": ("nlb_flapping_start", "nlb_flapping_end"),
 }
 
 
@@ -75,6 +77,7 @@ def build_report(world: World, *, scenario: str, wall_seconds: float, error: str
         },
     }
     report.update(world.fleet.report(now))
+    report.update(world.network.report())
     if error is not None:
         report["error"] = error
     return report

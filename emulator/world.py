@@ -29,7 +29,9 @@ from emulator.config import Config
 from emulator.determinism import actor_rng, seed_trio_scheduler
 from emulator.faults import schedule_faults
 from emulator.fleet import Fleet
+from emulator.network import NetworkSide
 from emulator.operator import run_dwfm_runbook, run_operator
+from emulator.operator_recovery import run_nlb_runbook, run_throttle_relaxation
 from emulator.report import phases_from_timeline
 from emulator.settings import ConfigError
 from emulator.trace import Trace
@@ -55,6 +57,7 @@ class World:
             dns_automation_enabled=config.dns.automation_enabled,
             dwfm_throttle_enabled=config.dwfm.throttle.enabled,
             dwfm_throttle_max_queue=config.dwfm.throttle.max_queue,
+            nlb_automatic_failover=config.nlb.automatic_failover,
         )
         dns = config.dns
         self.endpoints = endpoint_names(dns.endpoints, dns.regional_position)
@@ -96,6 +99,18 @@ class World:
             resolver=self.resolver,
             dynamodb=self.dynamodb,
         )
+        self.network = NetworkSide(
+            config,
+            azs=AZS,
+            clock=clock,
+            rng=self.rng,
+            trace=self.trace,
+            control=self.control,
+            leases=self.fleet.leases,
+        )
+        self.fleet.on_launch = self.network.on_launch
+        self.fleet.on_terminate = self.network.on_terminate
+        self.fleet.admit_launch = self.network.admit_launch
         self.finished = False
         self._root_scope: trio.CancelScope | None = None
 
@@ -142,6 +157,8 @@ class World:
             "dynamodb_failing_clients": float(self.error_episodes.failing_clients),
             "operator_actions_total": {(action,): float(n) for action, n in self.control.operator_actions.items()},
             **self.fleet.snapshot(),
+            **self.network.snapshot(),
+            "nlb_automatic_failover_enabled": float(self.control.nlb_automatic_failover),
         }
 
     def _bootstrap(self) -> None:
@@ -172,6 +189,7 @@ class World:
                 root.start_soon(observer, self)
             root.start_soon(self._run_dns_automation)
             root.start_soon(self.fleet.run)
+            root.start_soon(self.network.run)
             for index in range(config.dynamodb.workload.clients):
                 name = f"dynamodb-client-{index}"
                 client = DynamoDBClient(self.resolver(), self.dynamodb, self.rng(name))
@@ -238,6 +256,26 @@ class World:
                     config=self.config.operator,
                     dns_store=self.dns_store,
                     plan_store=self.plan_store,
+                    control=self.control,
+                    trace=self.trace,
+                )
+            )
+            nursery.start_soon(
+                functools.partial(
+                    run_nlb_runbook,
+                    clock=self.clock,
+                    config=self.config,
+                    stats=self.network.nlb_stats,
+                    control=self.control,
+                    trace=self.trace,
+                )
+            )
+            nursery.start_soon(
+                functools.partial(
+                    run_throttle_relaxation,
+                    clock=self.clock,
+                    config=self.config,
+                    dwfm=self.fleet.stats,
                     control=self.control,
                     trace=self.trace,
                 )

@@ -1,0 +1,70 @@
+"""The operator's later runbooks: NLB failover, and relaxing EC2's throttles.
+
+*NLB.* Once health checks are seen flapping (06:52 in the incident), the
+operator takes ``disable_failover_delay_s`` to disable automatic AZ failover
+(09:36), which puts every node back in DNS and so returns all healthy
+capacity, then re-enables it ``reenable_failover_delay_s`` later (14:09).
+
+*Throttles.* Once every lease is back, the operator waits
+``relax_throttles_delay_s`` (11:23) and then doubles the launch rate limit
+every ``relax_stage_interval_s`` until it is lifted, when admission control
+returns to its configured setting (EC2 fully recovered, 13:50).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from actors.control import ControlPlane
+    from actors.dwfm_types import DwfmStats
+    from actors.nlb import NlbStats
+    from emulator.clock import Clock
+    from emulator.config import Config
+    from emulator.trace import Trace
+
+__all__ = ["run_nlb_runbook", "run_throttle_relaxation"]
+
+
+async def run_nlb_runbook(
+    *, clock: Clock, config: Config, stats: NlbStats, control: ControlPlane, trace: Trace
+) -> None:
+    operator = config.operator
+    while True:
+        await clock.sleep(operator.poll_s)
+        if not stats.flapping:
+            continue
+        trace.milestone("operator_paged_nlb", "operator")
+        control.note_operator_action("paged_nlb")
+        await clock.sleep(operator.disable_failover_delay_s)
+        control.nlb_automatic_failover = False
+        trace.milestone("operator_disabled_failover", "operator")
+        control.note_operator_action("disabled_failover")
+        await clock.sleep(operator.reenable_failover_delay_s)
+        control.nlb_automatic_failover = config.nlb.automatic_failover
+        trace.milestone("operator_reenabled_failover", "operator")
+        control.note_operator_action("reenabled_failover")
+
+
+async def run_throttle_relaxation(
+    *, clock: Clock, config: Config, dwfm: DwfmStats, control: ControlPlane, trace: Trace
+) -> None:
+    operator = config.operator
+    while True:
+        await clock.sleep(operator.poll_s)
+        throttled = control.launch_throttle_per_s > 0 or control.dwfm_throttle_enabled != config.dwfm.throttle.enabled
+        if not throttled or dwfm.not_active():
+            continue
+        await clock.sleep(operator.relax_throttles_delay_s)
+        trace.milestone("operator_relaxing_throttles", "operator", launch_limit_per_s=control.launch_throttle_per_s)
+        ceiling = 4 * (config.ec2.launch_rate_per_s + config.ec2.retry_rate_per_s)
+        while 0 < control.launch_throttle_per_s < ceiling:
+            await clock.sleep(operator.relax_stage_interval_s)
+            control.launch_throttle_per_s *= 2
+            control.note_operator_action("relaxed_launch_throttle")
+            trace.record("launch_throttle_relaxed", "operator", limit=control.launch_throttle_per_s)
+        control.launch_throttle_per_s = 0.0
+        control.dwfm_throttle_enabled = config.dwfm.throttle.enabled
+        control.dwfm_throttle_max_queue = config.dwfm.throttle.max_queue
+        trace.milestone("operator_lifted_throttles", "operator")
+        control.note_operator_action("lifted_throttles")
