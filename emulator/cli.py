@@ -18,8 +18,10 @@ import structlog
 
 from emulator.durations import format_duration, parse_duration
 from emulator.report import write_report
+from emulator.run_outputs import add_run_output_options, open_run_outputs
 from emulator.runner import RunFailed, run_world
 from emulator.settings import ConfigError, build_config, describe_keys, parse_set
+from emulator.soak import add_soak_command, command_soak
 
 __all__ = ["main"]
 
@@ -82,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_world_options(run)
     run.add_argument("--clock", choices=("virtual", "realtime"), default="virtual")
     run.add_argument("--speed", type=_speed, default=60.0, help="virtual seconds per wall second (realtime)")
+    add_run_output_options(run)
+    add_soak_command(commands, world_options=_add_world_options, speed=_speed)
     commands.add_parser("keys", help="list every configuration key and its default")
     return parser
 
@@ -133,7 +137,15 @@ def _command_run(args: argparse.Namespace) -> int:
     scenario, config = build_config(args.scenario, sets, args.faults)
     configure_logging(args.log_format, args.quiet)
     try:
-        result = run_world(config, seed=args.seed, scenario=scenario, clock_mode=args.clock, speed=args.speed)
+        with open_run_outputs(args, config) as outputs:
+            result = run_world(
+                config,
+                seed=args.seed,
+                scenario=scenario,
+                clock_mode=args.clock,
+                speed=args.speed,
+                observers=outputs.observers,
+            )
     except RunFailed as failure:
         if args.report:
             write_report(failure.partial, args.report)
@@ -147,6 +159,7 @@ def _command_run(args: argparse.Namespace) -> int:
     _print_summary(result.report)
     if args.report:
         write_report(result.report, args.report)
+    outputs.write(result.report)
     return 0
 
 
@@ -156,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "keys":
             print("\n".join(describe_keys()))
             return 0
+        if args.command == "soak":
+            return command_soak(args)
         return _command_run(args)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
