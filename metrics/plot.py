@@ -2,7 +2,7 @@
 
 For people who would rather look than read the report: every recorded metric
 gets a small panel, in the order of the failure chain (the stages of
-:data:`STAGE_ORDER`), with the report's phases shaded on every panel so the
+:mod:`metrics.stages`), with the report's phases shaded on every panel so the
 cascade lines up by eye. Gauges are drawn as they are; counters as their
 rate per virtual minute (a cumulative total hides the moment things went
 wrong); histograms as the mean of the observations in each interval.
@@ -21,20 +21,10 @@ from typing import Any
 from metrics.files import atomic_write
 from metrics.recorder import Sample
 from metrics.schema import METRICS, HistogramSnapshot, MetricSpec
+from metrics.stages import by_stage, stage_title
 
-__all__ = ["STAGE_ORDER", "STAGE_TITLES", "plot_available", "series_for_plot", "write_plot"]
+__all__ = ["plot_available", "series_for_plot", "write_plot"]
 
-STAGE_ORDER = ("run", "dns", "dynamodb", "dwfm", "ec2", "network_manager", "nlb", "operator")
-STAGE_TITLES = {
-    "run": "Run and phases",
-    "dns": "DNS automation",
-    "dynamodb": "DynamoDB",
-    "dwfm": "DWFM",
-    "ec2": "EC2",
-    "network_manager": "Network Manager",
-    "nlb": "NLB",
-    "operator": "Operator",
-}
 _PHASE_COLOURS = ("tab:red", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
 _COLUMNS = 3
 
@@ -45,11 +35,6 @@ def plot_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def _by_stage(specs: Sequence[MetricSpec]) -> list[MetricSpec]:
-    rank = {stage: index for index, stage in enumerate(STAGE_ORDER)}
-    return sorted(specs, key=lambda spec: rank.get(spec.stage, len(rank)))
 
 
 def _raw(spec: MetricSpec, samples: Sequence[Sample]) -> dict[str, list[tuple[float, float]]]:
@@ -87,8 +72,8 @@ def series_for_plot(spec: MetricSpec, samples: Sequence[Sample]) -> tuple[str, d
         return "per virtual minute", {label: _per_minute(points) for label, points in lines.items()}
     if spec.kind == "histogram":
         count, total = lines.get("count", []), lines.get("sum", [])
-        points = [(t, c, s) for (t, c), (_, s) in zip(count, total, strict=True)]
-        mean = [(t1, (s1 - s0) / (c1 - c0)) for (_, c0, s0), (t1, c1, s1) in itertools.pairwise(points) if c1 > c0]
+        observed = [(t, c, s) for (t, c), (_, s) in zip(count, total, strict=True)]
+        mean = [(t1, (s1 - s0) / (c1 - c0)) for (_, c0, s0), (t1, c1, s1) in itertools.pairwise(observed) if c1 > c0]
         return f"mean ({spec.unit})", {"mean": mean}
     return spec.unit if spec.unit not in ("short", "none") else "", lines
 
@@ -108,7 +93,7 @@ def write_plot(
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    panels = [(spec, *series_for_plot(spec, samples)) for spec in _by_stage(specs)]
+    panels = [(spec, *series_for_plot(spec, samples)) for _, group in by_stage(specs) for spec in group]
     panels = [panel for panel in panels if any(panel[2].values())]
     rows = max(1, -(-len(panels) // _COLUMNS))
     figure, axes = plt.subplots(rows, _COLUMNS, figsize=(5.2 * _COLUMNS, 2.4 * rows), squeeze=False)
@@ -122,7 +107,7 @@ def write_plot(
         for label, points in sorted(lines.items()):
             if points:
                 axis.plot([t / 3600 for t, _ in points], [v for _, v in points], linewidth=1.1, label=label or None)
-        axis.set_title(f"{STAGE_TITLES.get(spec.stage, spec.stage)} · {spec.name}", fontsize=8, loc="left")
+        axis.set_title(f"{stage_title(spec.stage)} · {spec.name}", fontsize=8, loc="left")
         axis.set_ylabel(ylabel, fontsize=7)
         axis.tick_params(labelsize=7)
         axis.grid(alpha=0.3)
