@@ -143,6 +143,7 @@ def build_dashboard(specs: Sequence[MetricSpec] = METRICS) -> model.Dashboard:
         .tags(["outage-emulator"])
         .editable()
         .tooltip(model.DashboardCursorSync.CROSSHAIR)
+        .timezone("utc")  # a backfilled run reads as virtual time since 1970-01-01T00:00Z
         .time("now-30m", "now")
         .refresh("5s")
         .timepicker(dashboard.TimePicker().refresh_intervals(["5s", "10s", "30s", "1m", "5m"]))
