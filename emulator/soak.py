@@ -25,6 +25,7 @@ import structlog
 import trio
 from prometheus_client import CollectorRegistry
 
+from emulator.durations import parse_duration
 from emulator.report import write_report
 from emulator.run_outputs import add_metrics_options, serving
 from emulator.runner import RunFailed, run_world
@@ -43,14 +44,14 @@ FOREVER_S = 10 * 365 * 86400.0
 SOAK_DEFAULTS: dict[str, str] = {"operator.pause_dns_automation_after_repair": "false"}
 
 
-def _positive(text: str) -> float:
+def _wall_seconds(text: str) -> float:
+    """``--status-every``: wall seconds, as a number or a duration (``500ms``, ``5s``)."""
     try:
-        value = float(text)
+        if (seconds := parse_duration(text)) > 0:
+            return seconds
     except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"invalid --status-every {text!r}: expected seconds > 0")
-    return value
+        pass
+    raise argparse.ArgumentTypeError(f"invalid --status-every {text!r}: expected wall seconds > 0, e.g. 3 or 500ms")
 
 
 def add_soak_command(
@@ -65,7 +66,7 @@ def add_soak_command(
     soak.add_argument("--speed", type=speed, default=60.0, help="virtual seconds per wall second (default 60)")
     add_metrics_options(soak, default_port=DEFAULT_METRICS_PORT)
     soak.add_argument(
-        "--status-every", type=_positive, default=3.0, metavar="S", help="wall seconds between status lines"
+        "--status-every", type=_wall_seconds, default=3.0, metavar="S", help="wall seconds between status lines"
     )
 
 
