@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from emulator.runner import run_world
 from emulator.settings import build_config
 from emulator.soak import soak_overrides
 from tests.soak_process import SoakProcess
@@ -60,3 +61,12 @@ def test_soaks_let_incidents_recur_unless_the_user_says_otherwise(tmp_path: Path
     scenario.write_text("[operator]\npause_dns_automation_after_repair = true\n")
     _, config = build_config(str(scenario), soak_overrides(_args(scenario=str(scenario))))
     assert config.operator.pause_dns_automation_after_repair is True
+
+
+def test_with_the_fixes_off_a_soak_keeps_producing_incidents() -> None:
+    """After the operator's repair the automation runs again, and the race strikes again."""
+    args = argparse.Namespace(scenario="incident", sets=[], duration=3 * 3600.0)
+    _, config = build_config("incident", soak_overrides(args))
+    report = run_world(config, seed=0).report
+    assert report["dns"]["races"] >= 2
+    assert [entry["event"] for entry in report["timeline"]].count("operator_restored_dns") >= 1
