@@ -19,9 +19,11 @@ import structlog
 from emulator.bench import add_bench_parser, command_bench
 from emulator.durations import format_duration, parse_duration
 from emulator.report import write_report
+from emulator.run_outputs import add_run_output_options, open_run_outputs
 from emulator.runner import RunFailed, run_world
 from emulator.settings import ConfigError, build_config, describe_keys, parse_set
 from emulator.sweep_cli import add_sweep_parser, command_sweep
+from emulator.soak import add_soak_command, command_soak
 
 __all__ = ["main"]
 
@@ -84,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_world_options(run)
     run.add_argument("--clock", choices=("virtual", "realtime"), default="virtual")
     run.add_argument("--speed", type=_speed, default=60.0, help="virtual seconds per wall second (realtime)")
+    add_run_output_options(run)
+    add_soak_command(commands, world_options=_add_world_options, speed=_speed)
     commands.add_parser("keys", help="list every configuration key and its default")
     add_sweep_parser(commands)
     add_bench_parser(commands)
@@ -137,7 +141,15 @@ def _command_run(args: argparse.Namespace) -> int:
     scenario, config = build_config(args.scenario, sets, args.faults)
     configure_logging(args.log_format, args.quiet)
     try:
-        result = run_world(config, seed=args.seed, scenario=scenario, clock_mode=args.clock, speed=args.speed)
+        with open_run_outputs(args, config) as outputs:
+            result = run_world(
+                config,
+                seed=args.seed,
+                scenario=scenario,
+                clock_mode=args.clock,
+                speed=args.speed,
+                observers=outputs.observers,
+            )
     except RunFailed as failure:
         if args.report:
             write_report(failure.partial, args.report)
@@ -151,6 +163,7 @@ def _command_run(args: argparse.Namespace) -> int:
     _print_summary(result.report)
     if args.report:
         write_report(result.report, args.report)
+    outputs.write(result.report)
     return 0
 
 
@@ -164,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_sweep(args)
         if args.command == "bench":
             return command_bench(args)
+        if args.command == "soak":
+            return command_soak(args)
         return _command_run(args)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -215,13 +215,18 @@ class RealtimeClock(Clock):
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         self._real_origin = trio.current_time()
         task_status.started()
-        while True:
-            deadline = self._next_deadline()
-            if deadline is None:
-                await self._wait_for_timers()
-                continue
-            with trio.CancelScope(deadline=self._real_time_of(deadline)) as scope:
-                self._wake_scope = scope
-                await trio.sleep_forever()
-            self._wake_scope = None
-            self._fire_due(self.now())
+        try:
+            while True:
+                deadline = self._next_deadline()
+                if deadline is None:
+                    await self._wait_for_timers()
+                    continue
+                with trio.CancelScope(deadline=self._real_time_of(deadline)) as scope:
+                    self._wake_scope = scope
+                    await trio.sleep_forever()
+                self._wake_scope = None
+                self._fire_due(self.now())
+        finally:
+            # Freeze time where the run stopped: the report is built after
+            # trio.run has returned, where Trio's clock can no longer be read.
+            self._virtual_origin, self._real_origin = self.now(), None

@@ -1,0 +1,184 @@
+"""The bundled Grafana dashboard, generated from :data:`metrics.schema.METRICS`.
+
+One row per stage of the failure chain, one panel per metric (a state
+timeline for the incident's phases), units from the specs, and the phases as
+annotations on every panel. Regenerate the committed JSON with::
+
+    python -m metrics.dashboard > grafana/dashboards/outage-emulator.json
+
+(``tests/test_dashboard.py`` fails when the two differ.)
+
+Why counters are drawn as ``irate(x[5m]) / scalar(irate(emulator_virtual_time_seconds[5m]))``:
+Prometheus measures rates per *wall* second, and a soak at ``--speed 60``
+runs 60 virtual seconds per wall second; dividing by the rate of virtual
+time gives events per *virtual* second, the unit of the incident, in a live
+soak and in a backfilled run (where the two clocks agree) alike. ``irate``
+over a generous window uses the last two samples only, so it reacts at once
+in a soak scraped every few seconds and still finds two points in a backfill
+sampled every virtual minute, where ``$__rate_interval`` would find one.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+from grafana_foundation_sdk.builders import dashboard, prometheus, statetimeline, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import dashboard as model
+
+from metrics.schema import METRICS, MetricSpec
+from metrics.stages import by_stage, stage_title
+
+__all__ = [
+    "DASHBOARD_UID",
+    "DATASOURCE_UID",
+    "RATE_WINDOW",
+    "build_dashboard",
+    "dashboard_json",
+    "main",
+    "queries_for",
+]
+
+DASHBOARD_UID = "outage-emulator"
+# Must match grafana/provisioning/datasources/prometheus.yml (a test checks).
+DATASOURCE_UID = "outage-emulator-prometheus"
+RATE_WINDOW = "5m"
+PHASE_METRIC = "emulator_phase_active"
+VIRTUAL_TIME_METRIC = "emulator_virtual_time_seconds"
+RATE_UNIT = "cps"  # counts per (virtual) second
+
+_DATASOURCE = model.DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
+
+
+def _legend(spec: MetricSpec) -> str:
+    return " ".join(f"{{{{{label}}}}}" for label in spec.labels) or spec.name
+
+
+def _by(labels: Sequence[str]) -> str:
+    return f"sum by ({', '.join(labels)}) " if labels else "sum "
+
+
+def queries_for(spec: MetricSpec) -> list[tuple[str, str]]:
+    """(PromQL, legend) pairs of the panel showing ``spec``."""
+    if spec.kind == "counter":
+        per_virtual_second = f"scalar(irate({VIRTUAL_TIME_METRIC}[{RATE_WINDOW}]))"
+        expr = f"{_by(spec.labels)}(irate({spec.name}[{RATE_WINDOW}])) / {per_virtual_second}"
+        return [(expr, _legend(spec))]
+    if spec.kind == "histogram":
+        buckets = f"sum by (le) (irate({spec.name}_bucket[{RATE_WINDOW}]))"
+        return [(f"histogram_quantile({q}, {buckets})", f"p{round(q * 100)}") for q in (0.5, 0.99)]
+    return [(spec.name, _legend(spec))]
+
+
+def _title(spec: MetricSpec) -> str:
+    if spec.kind == "counter":
+        return f"{spec.name.removesuffix('_total')} per virtual second"
+    if spec.kind == "histogram":
+        return f"{spec.name} (p50, p99)"
+    return spec.name
+
+
+def _targets(spec: MetricSpec) -> list[prometheus.Dataquery]:
+    return [
+        prometheus.Dataquery().ref_id(chr(ord("A") + index)).expr(expr).legend_format(legend).datasource(_DATASOURCE)
+        for index, (expr, legend) in enumerate(queries_for(spec))
+    ]
+
+
+def _phase_panel(spec: MetricSpec, panel_id: int) -> statetimeline.Panel:
+    """The incident's phases as coloured bands: the first thing to look at."""
+    mappings: list[model.ValueMapping] = [
+        model.ValueMap(
+            options={
+                "0": model.ValueMappingResult(text="-", color="transparent"),
+                "1": model.ValueMappingResult(text="active", color="red"),
+            }
+        )
+    ]
+    panel = (
+        statetimeline.Panel()
+        .id(panel_id)
+        .title("Incident phases")
+        .description(spec.help)
+        .datasource(_DATASOURCE)
+        .unit("bool_on_off")
+        .mappings(mappings)
+        .span(16)
+        .height(6)
+    )
+    for target in _targets(spec):
+        panel = panel.with_target(target)
+    return panel
+
+
+def _panel(spec: MetricSpec, panel_id: int) -> timeseries.Panel:
+    panel = (
+        timeseries.Panel()
+        .id(panel_id)
+        .title(_title(spec))
+        .description(spec.help)
+        .datasource(_DATASOURCE)
+        .unit(RATE_UNIT if spec.kind == "counter" else spec.unit)
+        .span(8)
+        .height(7)
+    )
+    if spec.unit == "percentunit":
+        panel = panel.min(0).max(1)
+    for target in _targets(spec):
+        panel = panel.with_target(target)
+    return panel
+
+
+def build_dashboard(specs: Sequence[MetricSpec] = METRICS) -> model.Dashboard:
+    """One row per stage, one panel per spec, ids in declaration order."""
+    builder = (
+        dashboard.Dashboard("Outage emulator: us-east-1, 19-20 Oct 2025")
+        .uid(DASHBOARD_UID)
+        .description(
+            "Generated by metrics/dashboard.py from metrics/schema.py; do not edit by hand. "
+            "Rates are per virtual second; durations are virtual seconds."
+        )
+        .tags(["outage-emulator"])
+        .editable()
+        .tooltip(model.DashboardCursorSync.CROSSHAIR)
+        .timezone("utc")  # a backfilled run reads as virtual time since 1970-01-01T00:00Z
+        .time("now-30m", "now")
+        .refresh("5s")
+        .timepicker(dashboard.TimePicker().refresh_intervals(["5s", "10s", "30s", "1m", "5m"]))
+        .annotation(
+            dashboard.AnnotationQuery()
+            .name("Incident phases")
+            .datasource(_DATASOURCE)
+            .enable(True)
+            .icon_color("rgba(245, 54, 54, 0.6)")
+            .expr(f"{PHASE_METRIC} == 1")
+        )
+    )
+    panel_id = 0
+    for stage, group in by_stage(specs):
+        # Expanded rows keep their panels at the top level (Grafana nests them only when collapsed).
+        panel_id += 1
+        builder = builder.with_row(dashboard.Row(stage_title(stage)).id(panel_id))
+        for spec in group:
+            panel_id += 1
+            builder = builder.with_panel(
+                _phase_panel(spec, panel_id) if spec.name == PHASE_METRIC else _panel(spec, panel_id)
+            )
+    return builder.build()
+
+
+def dashboard_json(specs: Sequence[MetricSpec] = METRICS) -> str:
+    """The dashboard as committed: stable key order, two-space indent, final newline."""
+    encoded = JSONEncoder(sort_keys=True, indent=2).encode(build_dashboard(specs))
+    return json.dumps(json.loads(encoded), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def main() -> int:
+    sys.stdout.write(dashboard_json())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""``outage-emulator soak``: stops cleanly on Ctrl-C/SIGTERM with its report; incidents can recur."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from emulator.runner import run_world
+from emulator.settings import build_config
+from emulator.soak import soak_overrides
+from tests.soak_process import SoakProcess
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_stopped_soak_writes_its_report_and_exits_0(tmp_path: Path, signal_number: int) -> None:
+    report = tmp_path / "soak.json"
+    soak = SoakProcess("--speed", "3600", "--metrics-port", "0", "--status-every", "0.2", "-q", "--report", str(report))
+    try:
+        soak.wait_for_line("Soak: ")
+        soak.wait_for_line("vt=")
+        soak.wait_for_line("vt=")
+        code = soak.stop(signal_number)
+    finally:
+        soak.kill()
+    assert code == 0, soak.stderr()
+    written = json.loads(report.read_text())
+    assert written["completed"] is False  # stopped, not run to its end
+    assert written["virtual_seconds"] > 0
+    assert written["config"]["operator.pause_dns_automation_after_repair"] is False
+    assert any(line.startswith("Stopped: vt=") for line in soak.lines)
+    assert any(line.startswith("Summary: ") for line in soak.lines)
+
+
+def test_piped_status_is_plain_lines_and_duration_ends_the_soak(tmp_path: Path) -> None:
+    soak = SoakProcess("--speed", "7200", "--duration", "20m", "--metrics-port", "0", "--status-every", "0.05", "-q")
+    try:
+        code = soak.wait(timeout=30)
+    finally:
+        soak.kill()
+    assert code == 0
+    statuses = [line for line in soak.lines if line.startswith("vt=")]
+    assert len(statuses) >= 2
+    assert all("\x1b" not in line and "\r" not in line for line in soak.lines)
+    assert "phases=" in statuses[0] and "addrs=" in statuses[0]
+
+
+def _args(*sets: str, scenario: str = "incident") -> argparse.Namespace:
+    return argparse.Namespace(scenario=scenario, sets=list(sets), duration=None)
+
+
+def test_soaks_let_incidents_recur_unless_the_user_says_otherwise(tmp_path: Path) -> None:
+    _, config = build_config("incident", soak_overrides(_args()))
+    assert config.operator.pause_dns_automation_after_repair is False
+    _, config = build_config("incident", soak_overrides(_args("operator.pause_dns_automation_after_repair=true")))
+    assert config.operator.pause_dns_automation_after_repair is True
+    scenario = tmp_path / "paused.toml"
+    scenario.write_text("[operator]\npause_dns_automation_after_repair = true\n")
+    _, config = build_config(str(scenario), soak_overrides(_args(scenario=str(scenario))))
+    assert config.operator.pause_dns_automation_after_repair is True
+
+
+def test_with_the_fixes_off_a_soak_keeps_producing_incidents() -> None:
+    """After the operator's repair the automation runs again, and the race strikes again."""
+    args = argparse.Namespace(scenario="incident", sets=[], duration=3 * 3600.0)
+    _, config = build_config("incident", soak_overrides(args))
+    report = run_world(config, seed=0).report
+    assert report["dns"]["races"] >= 2
+    assert [entry["event"] for entry in report["timeline"]].count("operator_restored_dns") >= 1
