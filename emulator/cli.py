@@ -22,8 +22,8 @@ from emulator.report import write_report
 from emulator.run_outputs import add_run_output_options, open_run_outputs
 from emulator.runner import RunFailed, run_world
 from emulator.settings import ConfigError, build_config, describe_keys, parse_set
-from emulator.sweep_cli import add_sweep_parser, command_sweep
 from emulator.soak import add_soak_command, command_soak
+from emulator.sweep_cli import add_sweep_parser, command_sweep
 
 __all__ = ["main"]
 

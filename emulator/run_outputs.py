@@ -102,7 +102,7 @@ def _check_recording(args: argparse.Namespace, config: Config) -> None:
         from metrics.plot import plot_available
 
         if not plot_available():
-            raise ConfigError(f"invalid --plot {str(args.plot)!r}: needs matplotlib; install 'outage-emulator[plot]'")
+            raise ConfigError(f"invalid --plot {str(args.plot)!r}: needs matplotlib; reinstall outage-emulator")
     run = config.run
     samples = run.duration_s / run.sample_interval_s
     if samples > DEFAULT_MAX_SAMPLES:

@@ -65,13 +65,11 @@ def test_the_world_provides_only_declared_metrics() -> None:
     assert _snapshot_names() <= {metric.name for metric in METRICS}
 
 
-@pytest.mark.xfail(strict=True, reason="cascade metrics land with issues 3 and 4")
 def test_snapshot_covers_every_declared_metric() -> None:
     assert {metric.name for metric in METRICS} <= _snapshot_names()
 
 
-# Fleet sizes (small, large) per key; keys the config does not have yet are left out,
-# so ec2.droplets joins the test as soon as the EC2 issue adds it.
+# Fleet sizes (small, large) per key.
 FLEET_SIZES = {"dynamodb.workload.clients": ("1", "12"), "ec2.droplets": ("20", "400")}
 
 

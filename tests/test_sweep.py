@@ -223,7 +223,7 @@ def test_bad_sweep_input_is_one_line_exit_2_and_nothing_is_written(
 def test_a_study_naming_a_key_this_version_lacks_is_one_line_exit_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """How the cascade studies behave until their keys exist (see the xfail below)."""
+    """A study written for keys this version lacks stops before any run."""
     future = Study(
         "future", "?", "healthy", (("ec2.warp_drive", "on"),), (), (("dns.endpoints", ("3",)),), "0", "1m", ()
     )
