@@ -5,7 +5,7 @@ host in a random AZ, so a target whose network state has reached only some
 AZs' checkers passes some checks and fails others: its results alternate.
 Consecutive results move it between healthy and unhealthy (thresholds), and
 every such transition costs the checker extra work (DNS update, re-checks)
-on top of the check itself. A checker's unfinished work delays its checks;
+on top of the check itself (a fifth of it to put a target back). A checker's unfinished work delays its checks;
 a check delayed beyond ``check_timeout_s`` counts as a failure. Flapping
 therefore loads the subsystem, which delays checks, which fails healthy
 targets: the loop emerges from these costs, nothing is scripted.
@@ -97,7 +97,11 @@ class HealthCheckSubsystem:
         if target.healthy != passed and target.consecutive >= threshold:
             target.healthy = passed
             target.transitions += 1
-            self.backlog_units[checker] += config.transition_cost
+            # Taking a target out (DNS removal, then re-checks from every AZ)
+            # costs the full transition, spread over all checker hosts;
+            # putting it back costs a fifth of that.
+            cost = (config.transition_cost if not passed else config.transition_cost / 5) / len(self.backlog_units)
+            self.backlog_units = [units + cost for units in self.backlog_units]
             stats.health_flaps += 1
             if target.transitions > 2:  # past registration (out, then in): flapping
                 stats.transitions_recent.append(self._clock.now())

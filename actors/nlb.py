@@ -1,12 +1,13 @@
 """Network Load Balancers: nodes per AZ in DNS, targets, traffic, errors.
 
 Each load balancer has a node in each AZ; a node is in DNS unless automatic
-AZ failover took it out. Each node fronts that AZ's targets (EC2 instances).
+AZ failover took it out. Each node fronts that AZ's targets (EC2 instances)
+and fails open (uses every target) when none is healthy, so it is failover,
+not target health alone, that takes a whole AZ of capacity away.
 Autoscaling churns targets: a share of newly launched instances join a target
 group, replacing its oldest target (terminated). Client traffic is carried
-by targets that are in service (healthy) in AZs whose node is in DNS; traffic
-beyond that capacity, and traffic sent to an in-service target that has no
-connectivity yet, fails.
+by the targets of the nodes in DNS; traffic beyond their capacity, and traffic
+sent to a target that has no connectivity yet, fails.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from actors.network_types import FULLY_PROPAGATED, NetworkedInstance
+from actors.network_types import NetworkedInstance
 
 if TYPE_CHECKING:
     from emulator.clock import Clock
@@ -59,6 +60,7 @@ class NlbStats:
     healthcheck_max_delay_s: float = 0.0
     checks: dict[str, int] = attrs.Factory(lambda: {"healthy": 0, "unhealthy": 0, "timeout": 0})
     erroring: bool = False
+    last_errors_at: float = float("-inf")
     flapping: bool = False
 
 
@@ -118,37 +120,42 @@ class NlbFleet:
         return sum(lb.in_dns) / self.azs
 
     def account_traffic(self, seconds: float) -> None:
-        """Connection errors over the last ``seconds``, and the capacity floor."""
+        """Connection errors over the last ``seconds``, and the capacity floor.
+
+        DNS spreads a load balancer's traffic evenly over its nodes in DNS.
+        A node sends its share to its healthy targets, or to all of them when
+        none is healthy (NLB fails open). Each target carries one unit; a
+        target without connectivity fails what it is sent; traffic beyond the
+        node's working targets fails.
+        """
         stats = self.stats
         errors = offered = 0.0
         for lb in self.load_balancers:
             stats.min_capacity_fraction = min(stats.min_capacity_fraction, self.capacity_fraction(lb))
-            full = sum(len(group) for group in lb.targets)
-            traffic = self._config.traffic_fraction * full
+            traffic = self._config.traffic_fraction * sum(len(group) for group in lb.targets)
             offered += traffic * seconds
-            serving = dead = 0
-            for az, group in enumerate(lb.targets):
-                if not lb.in_dns[az]:
-                    continue
-                for target in group:
-                    if target.healthy:
-                        if target.instance.propagated == FULLY_PROPAGATED or target.instance.connected:
-                            serving += 1
-                        else:
-                            dead += 1
-            in_service = serving + dead
-            if in_service == 0:
+            nodes = [az for az in range(self.azs) if lb.in_dns[az]]
+            if not nodes:
                 errors += traffic * seconds
                 continue
-            sent_to_dead = traffic * dead / in_service
-            overflow = max(0.0, traffic - in_service)
-            errors += (sent_to_dead + overflow * serving / in_service) * seconds
+            share = traffic / len(nodes)
+            for az in nodes:
+                group = lb.targets[az]
+                serving = [target for target in group if target.healthy] or group
+                working = sum(1 for target in serving if target.instance.connected)
+                sent_to_dead = share * (len(serving) - working) / len(serving)
+                overflow = max(0.0, share - sent_to_dead - working)
+                errors += (sent_to_dead + overflow) * seconds
         stats.connection_errors += errors
-        # Milestones for customer-visible error rates only (over 5 %, back under 0.5 %).
+        # Milestones for customer-visible error rates only: over 5 %, then
+        # under 0.5 % for five quiet minutes.
         error_rate = errors / offered if offered else 0.0
+        now = self._clock.now()
+        if error_rate >= 0.005:
+            stats.last_errors_at = now
         if error_rate > 0.05 and not stats.erroring:
             stats.erroring = True
             self._trace.milestone("nlb_connection_errors_start", "nlb", error_rate=round(error_rate, 3))
-        elif error_rate < 0.005 and stats.erroring:
+        elif stats.erroring and now - stats.last_errors_at >= 300.0:
             stats.erroring = False
             self._trace.milestone("nlb_connection_errors_end", "nlb")

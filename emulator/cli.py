@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 import structlog
 
+from emulator.aws_timeline import annotate
 from emulator.bench import add_bench_parser, command_bench
 from emulator.durations import format_duration, parse_duration
 from emulator.report import write_report
@@ -108,10 +109,11 @@ def configure_logging(log_format: str, quiet: bool) -> None:
 
 
 def _print_timeline(report: dict[str, Any]) -> None:
-    print("Timeline (virtual time since start):")
-    for entry in report["timeline"]:
+    print("Timeline (virtual time since start | as PDT, anchored on the first DynamoDB error | AWS's):")
+    for entry, clock, aws in annotate(report["timeline"]):
         details = " ".join(f"{k}={v}" for k, v in entry.items() if k not in ("t", "event", "actor"))
-        print(f"  {format_duration(entry['t'])}  {entry['event']:<30} {entry['actor']:<26} {details}".rstrip())
+        line = f"  {format_duration(entry['t'])} {clock or '':>5}  {entry['event']:<31} {entry['actor']:<24} {details}"
+        print(f"{line.rstrip():<118} [AWS {aws}]" if aws else line.rstrip())
 
 
 def _print_summary(report: dict[str, Any]) -> None:

@@ -176,7 +176,7 @@ class NetworkManagerConfig:
     max_slowdown: float = attrs.field(default=3.0, validator=ge(1))
     blocked_retry_s: float = attrs.field(default=60.0, validator=gt(0))
     # Propagation counts as slow while a step waits longer than this in the queue.
-    latency_alarm_s: float = attrs.field(default=120.0, validator=gt(0))
+    latency_alarm_s: float = attrs.field(default=60.0, validator=gt(0))
     throttle: NetworkThrottleConfig = attrs.Factory(NetworkThrottleConfig)
 
 
@@ -204,7 +204,7 @@ class NlbConfig:
     tick_s: float = attrs.field(default=5.0, validator=gt(0))
     checker_capacity_per_s: float = attrs.field(default=8.0, validator=gt(0))
     check_cost: float = attrs.field(default=1.0, validator=ge(0))
-    transition_cost: float = attrs.field(default=10.0, validator=ge(0))
+    transition_cost: float = attrs.field(default=25.0, validator=ge(0))
     automatic_failover: bool = True
     failover_threshold: float = attrs.field(default=0.5, validator=[ge(0), le(1)])
     failover_restore_threshold: float = attrs.field(default=0.75, validator=[ge(0), le(1)])

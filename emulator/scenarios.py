@@ -12,9 +12,14 @@ from typing import Any
 
 __all__ = ["SCENARIOS"]
 
+# Every fix AWS announced that is a switch here (remediations 2, 3, 4 and 6;
+# 1 is the operator's off-switch, 5 is this project's DWFM recovery suite).
 REMEDIATIONS: dict[str, Any] = {
     "dns.race_fix": True,
     "dns.plan_protection": True,
+    "nlb.velocity_control.enabled": True,
+    "dwfm.throttle.enabled": True,
+    "network_manager.throttle.enabled": True,
 }
 
 SCENARIOS: dict[str, dict[str, Any]] = {

@@ -1,0 +1,105 @@
+"""The whole chain in one run: DNS race -> DynamoDB errors -> lease loss ->
+DWFM collapse -> Network Manager backlog -> NLB flapping and failovers ->
+operator disables failover -> recovery. Full-size worlds, 7 virtual hours
+(every phase has begun by then), run two at a time on separate cores."""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import pytest
+
+from emulator.world import World
+from tests.helpers import first, run
+
+HOURS = 7 * 3600
+ORDER = ["dns_outage", "dwfm_collapse", "network_backlog", "nlb_flapping"]
+RUNS: dict[str, tuple[str, int, dict[str, Any]]] = {
+    "incident-1": ("incident", 1, {}),
+    "incident-2": ("incident", 2, {}),
+    "incident-3": ("incident", 3, {}),
+    "velocity-1": ("incident", 1, {"nlb__velocity_control__enabled": True}),
+    "propagate-first-1": ("incident", 1, {"nlb__wait_for_propagation": True}),
+    "remediated-1": ("remediated", 1, {}),
+}
+
+
+def _run(name: str) -> dict[str, Any]:
+    scenario, seed, sets = RUNS[name]
+    return run(scenario, seed, run__duration_s=HOURS, **sets)
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict[str, dict[str, Any]]:
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        return dict(zip(RUNS, pool.map(_run, RUNS), strict=True))
+
+
+def _first_starts(report: dict[str, Any]) -> dict[str, float]:
+    starts: dict[str, float] = {}
+    for phase in report["phases"]:
+        starts.setdefault(phase["name"], phase["start"])
+    return starts
+
+
+@pytest.mark.parametrize("name", ["incident-1", "incident-2", "incident-3"])
+def test_incident_phases_begin_in_the_order_of_the_real_incident(reports: dict[str, Any], name: str) -> None:
+    starts = _first_starts(reports[name])
+    assert set(ORDER) <= set(starts), f"missing phases: {set(ORDER) - set(starts)}"
+    assert sorted(ORDER, key=starts.__getitem__) == ORDER, starts
+    report = reports[name]
+    assert report["network_manager"]["max_backlog"] > 1000
+    assert report["nlb"]["health_flaps"] > 100
+    assert report["nlb"]["az_failovers"] >= 1
+
+
+def test_velocity_control_keeps_capacity_above_its_floor_and_halves_connection_errors(
+    reports: dict[str, Any],
+) -> None:
+    without, with_velocity = reports["incident-1"], reports["velocity-1"]
+    floor = 1 - with_velocity["config"]["nlb.velocity_control.max_removal_fraction"]
+    assert without["nlb"]["min_capacity_fraction"] < floor, "without it failover must take more"
+    assert with_velocity["nlb"]["min_capacity_fraction"] >= floor
+    assert with_velocity["nlb"]["failovers_refused"] > 0
+    assert with_velocity["nlb"]["connection_errors"] <= 0.5 * without["nlb"]["connection_errors"]
+
+
+def test_propagating_network_state_before_the_first_health_check_removes_flapping_and_failovers(
+    reports: dict[str, Any],
+) -> None:
+    fixed = reports["propagate-first-1"]
+    assert "nlb_flapping" not in _first_starts(fixed)
+    assert fixed["nlb"]["az_failovers"] == 0
+    assert fixed["nlb"]["health_flaps"] < reports["incident-1"]["nlb"]["health_flaps"] / 10
+    assert "network_backlog" in _first_starts(fixed), "the backlog itself is still there"
+
+
+def test_remediated_plays_none_of_the_phases(reports: dict[str, Any]) -> None:
+    report = reports["remediated-1"]
+    assert report["phases"] == []
+    assert report["dns"]["first_empty_at"] is None
+    assert report["dwfm"]["collapse"] is False and report["dwfm"]["leases_expired_peak"] == 0
+    assert report["nlb"]["az_failovers"] == 0
+
+
+def test_operator_disabling_failover_returns_every_node_to_service() -> None:
+    from emulator.runner import run_world
+    from emulator.settings import build_config
+
+    samples: list[tuple[float, float]] = []
+
+    async def watch_capacity(world: World) -> None:
+        while True:
+            await world.clock.sleep(60)
+            lbs = world.network.nlb.load_balancers
+            samples.append((world.clock.now(), min(sum(lb.in_dns) / len(lb.in_dns) for lb in lbs)))
+
+    _, config = build_config("incident", [("run.duration_s", str(HOURS))])
+    report = run_world(config, seed=1, observers=[watch_capacity]).report
+    disabled = first(report, "operator_disabled_failover")
+    assert disabled is not None and first(report, "operator_reenabled_failover") is None
+    before = [fraction for t, fraction in samples if t < disabled]
+    after = [fraction for t, fraction in samples if t > disabled + 60]
+    assert min(before) < 1.0, "failover had taken capacity away"
+    assert after and min(after) == 1.0
