@@ -133,6 +133,11 @@ class DnsStore:
             self._alias[endpoint] = plan.generation
         self._locks.clear()
         self.applied_generation = plan.generation
+        stats = self.stats
+        if stats.stuck_since is not None:  # nothing is inconsistent any more
+            stats.stuck_seconds += self._clock.now() - stats.stuck_since
+            stats.stuck_since = None
+            self._trace.milestone("dns_automation_unstuck", "dns-store")
         self._observe_regional()
 
     def force_empty(self, endpoint: str, empty: bool) -> None:

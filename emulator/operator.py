@@ -1,7 +1,7 @@
 """The operator: AWS's engineers as an automated runbook.
 
-It watches the regional endpoint the way an alarm would (polling, so its
-reaction time has the granularity of ``poll_s``), takes ``detect_delay_s`` to
+It watches the regional endpoint and the automation's consistency the way an
+alarm would (polling, so its reaction time has the granularity of ``poll_s``), takes ``detect_delay_s`` to
 identify DNS as the cause (23:48 to 00:38 in the incident) and another
 ``dns_repair_delay_s`` to restore the records (02:25), after which it
 pauses the DNS automation, as AWS did worldwide, unless told not to.
@@ -37,18 +37,23 @@ async def run_operator(
     trace: Trace,
 ) -> None:
     regional = dns_store.regional_endpoint
-    empty_since: float | None = None
+    broken_since: float | None = None
     while True:
         await clock.sleep(config.poll_s)
-        if dns_store.resolve(regional):
-            empty_since = None
+        # The alarm: the regional endpoint answers empty, or the automation
+        # is stuck (an endpoint's active plan is gone) even if regional is fine.
+        empty = not dns_store.resolve(regional)
+        if not empty and not dns_store.inconsistent_endpoints():
+            broken_since = None
             continue
         now = clock.now()
-        if empty_since is None:
-            empty_since = now
-            trace.milestone("operator_paged", "operator", endpoint=regional)
+        if broken_since is None:
+            broken_since = now
+            trace.milestone(
+                "operator_paged", "operator", why="regional endpoint empty" if empty else "automation stuck"
+            )
             control.note_operator_action("paged")
-        if now - empty_since < config.detect_delay_s:
+        if now - broken_since < config.detect_delay_s:
             continue
         trace.milestone("operator_identified_dns", "operator", endpoint=regional)
         control.note_operator_action("identified_dns")
@@ -64,7 +69,7 @@ async def run_operator(
                 generation=plan.generation,
                 automation="paused" if config.pause_dns_automation_after_repair else "on",
             )
-        empty_since = None
+        broken_since = None
 
 
 async def run_dwfm_runbook(

@@ -70,3 +70,22 @@ def test_automation_off_switch_freezes_dns_as_it_is() -> None:
     report = run("incident", 1, run__duration_s=HOUR, dns__automation_enabled=False, **DNS_ONLY)
     assert report["dns"]["race_occurred"] is False
     assert report["dns"]["plans_deleted"] == 0
+
+
+def test_operator_also_repairs_automation_stuck_on_another_endpoint() -> None:
+    """Stalls only on account endpoints: the automation sticks while regional still answers."""
+    report = run(
+        "incident",
+        0,
+        run__duration_s=2 * HOUR,
+        dns__regional_weight=0,
+        dns__enactor__stall_probability=0.002,
+        operator__detect_delay_s=600,
+        operator__dns_repair_delay_s=600,
+        **DNS_ONLY,
+    )
+    assert report["dns"]["stuck"] is True and report["dns"]["first_empty_at"] is None
+    paged, restored = first(report, "operator_paged"), first(report, "operator_restored_dns")
+    assert paged is not None and restored is not None and restored >= paged + 1200
+    assert first(report, "dns_automation_unstuck") == restored
+    assert report["dns"]["stuck_seconds"] < report["virtual_seconds"] - restored
