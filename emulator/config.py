@@ -196,7 +196,7 @@ class NlbConfig:
     # Client traffic as a fraction of a load balancer's full capacity.
     traffic_fraction: float = attrs.field(default=0.6, validator=[ge(0), le(1)])
     # Share of successful launches that join a target group (autoscaling churn).
-    new_target_fraction: float = attrs.field(default=0.1, validator=[ge(0), le(1)])
+    new_target_fraction: float = attrs.field(default=0.2, validator=[ge(0), le(1)])
     health_check_interval_s: float = attrs.field(default=10.0, validator=gt(0))
     check_timeout_s: float = attrs.field(default=10.0, validator=gt(0))
     healthy_threshold: int = attrs.field(default=3, validator=ge(1))

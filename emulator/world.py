@@ -187,6 +187,14 @@ class World:
             await root.start(self.clock.run)
             for observer in observers:
                 root.start_soon(observer, self)
+            if isinstance(self.clock, VirtualClock):
+                # Let the observers take their first steps, then reseed Trio's
+                # batch order, so a run with observers (recorders, exporters)
+                # replays the same world as one without. (Not by waiting for
+                # idle: that would race the clock's driver, which jumps time.)
+                for _ in range(3):
+                    await trio.lowlevel.checkpoint()
+                seed_trio_scheduler(self.seed)
             root.start_soon(self._run_dns_automation)
             root.start_soon(self.fleet.run)
             root.start_soon(self.network.run)
@@ -248,46 +256,15 @@ class World:
         )
 
     async def _operator(self) -> None:
+        """The runbooks, each a task: DNS, DWFM, NLB failover, throttle relaxation."""
+        common = {"clock": self.clock, "control": self.control, "trace": self.trace}
+        operator = self.config.operator
+        runbooks = (
+            functools.partial(run_operator, config=operator, dns_store=self.dns_store, plan_store=self.plan_store),
+            functools.partial(run_dwfm_runbook, config=operator, hosts=self.fleet.hosts, stats=self.fleet.stats),
+            functools.partial(run_nlb_runbook, config=self.config, stats=self.network.nlb_stats),
+            functools.partial(run_throttle_relaxation, config=self.config, dwfm=self.fleet.stats),
+        )
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(
-                functools.partial(
-                    run_operator,
-                    clock=self.clock,
-                    config=self.config.operator,
-                    dns_store=self.dns_store,
-                    plan_store=self.plan_store,
-                    control=self.control,
-                    trace=self.trace,
-                )
-            )
-            nursery.start_soon(
-                functools.partial(
-                    run_nlb_runbook,
-                    clock=self.clock,
-                    config=self.config,
-                    stats=self.network.nlb_stats,
-                    control=self.control,
-                    trace=self.trace,
-                )
-            )
-            nursery.start_soon(
-                functools.partial(
-                    run_throttle_relaxation,
-                    clock=self.clock,
-                    config=self.config,
-                    dwfm=self.fleet.stats,
-                    control=self.control,
-                    trace=self.trace,
-                )
-            )
-            nursery.start_soon(
-                functools.partial(
-                    run_dwfm_runbook,
-                    clock=self.clock,
-                    config=self.config.operator,
-                    hosts=self.fleet.hosts,
-                    stats=self.fleet.stats,
-                    control=self.control,
-                    trace=self.trace,
-                )
-            )
+            for runbook in runbooks:
+                nursery.start_soon(functools.partial(runbook, **common))
