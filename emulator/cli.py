@@ -134,6 +134,27 @@ def _print_summary(report: dict[str, Any]) -> None:
         f"  DynamoDB: requests={ddb['requests']} unresolvable={ddb['failed_unresolvable']} "
         f"error_seconds={ddb['error_seconds']:.0f}"
     )
+    dwfm, ec2, nm, nlb = report["dwfm"], report["ec2"], report["network_manager"], report["nlb"]
+    recovery = dwfm["lease_recovery_seconds"]
+    print(
+        f"  DWFM: leases_expired_peak={dwfm['leases_expired_peak']} collapse={'yes' if dwfm['collapse'] else 'no'} "
+        f"collapse_for={dwfm['collapse_seconds']:.0f}s "
+        f"lease_recovery={f'{recovery:.0f}s' if recovery is not None else ('never' if dwfm['leases_expired_peak'] else '-')} "
+        f"max_queue={dwfm['max_queue_depth']} timeouts={dwfm['work_timeouts']}"
+    )
+    print(
+        f"  EC2: launches ok={ec2['launches_ok']} insufficient_capacity={ec2['launches_insufficient_capacity']} "
+        f"throttled={ec2['launches_throttled']}"
+    )
+    print(
+        f"  Network Manager: max_backlog={nm['max_backlog']} p99_propagation={nm['p99_propagation_seconds']}s "
+        f"without_connectivity_peak={nm['instances_without_connectivity_peak']}"
+    )
+    print(
+        f"  NLB: flaps={nlb['health_flaps']} az_failovers={nlb['az_failovers']} "
+        f"min_capacity={nlb['min_capacity_fraction']:.2f} connection_errors={nlb['connection_errors']:.0f} "
+        f"healthcheck_max_delay={nlb['healthcheck_max_delay_seconds']:.0f}s"
+    )
 
 
 def _command_run(args: argparse.Namespace) -> int:
