@@ -136,10 +136,11 @@ def _print_summary(report: dict[str, Any]) -> None:
     )
     dwfm, ec2, nm, nlb = report["dwfm"], report["ec2"], report["network_manager"], report["nlb"]
     recovery = dwfm["lease_recovery_seconds"]
+    recovered = f"{recovery:.0f}s" if recovery is not None else ("never" if dwfm["leases_expired_peak"] else "-")
     print(
         f"  DWFM: leases_expired_peak={dwfm['leases_expired_peak']} collapse={'yes' if dwfm['collapse'] else 'no'} "
         f"collapse_for={dwfm['collapse_seconds']:.0f}s "
-        f"lease_recovery={f'{recovery:.0f}s' if recovery is not None else ('never' if dwfm['leases_expired_peak'] else '-')} "
+        f"lease_recovery={recovered} "
         f"max_queue={dwfm['max_queue_depth']} timeouts={dwfm['work_timeouts']}"
     )
     print(
