@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from emulator.config import OperatorConfig
     from emulator.trace import Trace
 
-__all__ = ["run_dwfm_runbook", "run_operator"]
+__all__ = ["act", "run_dwfm_runbook", "run_operator"]
+
+
+def act(trace: Trace, control: ControlPlane, action: str, **fields: object) -> None:
+    """One runbook step: a timeline milestone ``operator_<action>`` and its count."""
+    trace.milestone(f"operator_{action}", "operator", **fields)
+    control.note_operator_action(action)
 
 
 async def run_operator(
@@ -55,17 +61,16 @@ async def run_operator(
             control.note_operator_action("paged")
         if now - broken_since < config.detect_delay_s:
             continue
-        trace.milestone("operator_identified_dns", "operator", endpoint=regional)
-        control.note_operator_action("identified_dns")
+        act(trace, control, "identified_dns", endpoint=regional)
         await clock.sleep(config.dns_repair_delay_s)
         plan = plan_store.newest()
         if plan is not None:
             dns_store.restore(plan)
-            control.note_operator_action("restored_dns")
             control.dns_automation_enabled = not config.pause_dns_automation_after_repair
-            trace.milestone(
-                "operator_restored_dns",
-                "operator",
+            act(
+                trace,
+                control,
+                "restored_dns",
                 generation=plan.generation,
                 automation="paused" if config.pause_dns_automation_after_repair else "on",
             )
@@ -92,16 +97,14 @@ async def run_dwfm_runbook(
         await clock.sleep(config.poll_s)
         if not stats.collapsed:
             continue
-        trace.milestone("operator_paged_dwfm", "operator")
-        control.note_operator_action("paged_dwfm")
+        act(trace, control, "paged_dwfm")
         await clock.sleep(config.dwfm_action_delay_s)
         if not stats.collapsed and not stats.not_active():
             continue  # it sorted itself out meanwhile
         control.dwfm_throttle_enabled = True
         control.dwfm_throttle_max_queue = config.dwfm_throttle_max_queue
         control.launch_throttle_per_s = config.launch_throttle_per_s
-        trace.milestone("operator_throttled_dwfm", "operator", max_queue=config.dwfm_throttle_max_queue)
-        control.note_operator_action("throttled_dwfm")
+        act(trace, control, "throttled_dwfm", max_queue=config.dwfm_throttle_max_queue)
         while True:
             congested = [host for host in hosts if host.queue_depth > config.dwfm_throttle_max_queue]
             if not congested:

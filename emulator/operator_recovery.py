@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from emulator.operator import act
+
 if TYPE_CHECKING:
     from actors.control import ControlPlane
     from actors.dwfm_types import DwfmStats
@@ -34,16 +36,13 @@ async def run_nlb_runbook(
         await clock.sleep(operator.poll_s)
         if not stats.flapping:
             continue
-        trace.milestone("operator_paged_nlb", "operator")
-        control.note_operator_action("paged_nlb")
+        act(trace, control, "paged_nlb")
         await clock.sleep(operator.disable_failover_delay_s)
         control.nlb_automatic_failover = False
-        trace.milestone("operator_disabled_failover", "operator")
-        control.note_operator_action("disabled_failover")
+        act(trace, control, "disabled_failover")
         await clock.sleep(operator.reenable_failover_delay_s)
         control.nlb_automatic_failover = config.nlb.automatic_failover
-        trace.milestone("operator_reenabled_failover", "operator")
-        control.note_operator_action("reenabled_failover")
+        act(trace, control, "reenabled_failover")
 
 
 async def run_throttle_relaxation(
@@ -66,5 +65,4 @@ async def run_throttle_relaxation(
         control.launch_throttle_per_s = 0.0
         control.dwfm_throttle_enabled = config.dwfm.throttle.enabled
         control.dwfm_throttle_max_queue = config.dwfm.throttle.max_queue
-        trace.milestone("operator_lifted_throttles", "operator")
-        control.note_operator_action("lifted_throttles")
+        act(trace, control, "lifted_throttles")
