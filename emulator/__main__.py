@@ -1,5 +1,5 @@
 """``python -m emulator`` is ``outage-emulator``."""
 
-from emulator.cli import main
+from emulator.cli.main import main
 
 raise SystemExit(main())

@@ -16,7 +16,7 @@ recorder (``tests/test_recorder.py`` checks this).
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import trio
 
@@ -24,7 +24,30 @@ from metrics.factory import Metrics
 from metrics.schema import Snapshot
 
 if TYPE_CHECKING:
-    from emulator.world import World
+    from emulator.kernel.clock import Clock
+
+
+class _RunConfig(Protocol):
+    @property
+    def sample_interval_s(self) -> float: ...
+
+
+class _Config(Protocol):
+    @property
+    def run(self) -> _RunConfig: ...
+
+
+class World(Protocol):
+    """What the recorder needs of a world: its clock, config and snapshot."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def config(self) -> _Config: ...
+
+    def metrics_snapshot(self) -> Snapshot: ...
+
 
 __all__ = ["DEFAULT_MAX_SAMPLES", "Recorder", "Sample"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.runner import run_world
-from emulator.settings import build_config
+from emulator.config.loading import build_config
+from emulator.world.runner import run_world
 
 # Tests about the DNS automation leave the EC2 fleet out: scale down, not out.
 DNS_ONLY = {"ec2__droplets": 0, "dwfm__hosts_per_az": 1, "dwfm__workers": 1, "dwfm__check_tick_s": 60}

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from emulator.world import World
+from emulator.world.world import World
 from tests.helpers import first, run
 
 HOURS = 7 * 3600
@@ -84,8 +84,8 @@ def test_remediated_plays_none_of_the_phases(reports: dict[str, Any]) -> None:
 
 
 def test_operator_disabling_failover_returns_every_node_to_service() -> None:
-    from emulator.runner import run_world
-    from emulator.settings import build_config
+    from emulator.config.loading import build_config
+    from emulator.world.runner import run_world
 
     samples: list[tuple[float, float]] = []
 

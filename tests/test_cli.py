@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from actors.dns_store import DnsStore
-from emulator.cli import main
+from actors.dns.route53 import DnsStore
+from emulator.cli.main import main
 
 
 def _run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -7,7 +7,7 @@ import time
 import pytest
 import trio
 
-from emulator.clock import RealtimeClock, VirtualClock
+from emulator.kernel.clock import RealtimeClock, VirtualClock
 
 
 async def _with_clock(clock, body):  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import random
 
 import trio
 
-from emulator.determinism import actor_rng, seed_trio_scheduler
+from emulator.kernel.determinism import actor_rng, seed_trio_scheduler
 from tests.helpers import DNS_ONLY, run
 
 

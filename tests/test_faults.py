@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.settings import ConfigError, parse_fault
+from emulator.config.loading import ConfigError, parse_fault
 from tests.helpers import DNS_ONLY, first, run
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from emulator.soak import DEFAULT_METRICS_PORT
+from emulator.cli.soak import DEFAULT_METRICS_PORT
 from tests.prometheus_tools import require_binary
 
 GRAFANA = Path(__file__).resolve().parent.parent / "grafana"

@@ -8,11 +8,11 @@ import urllib.request
 import pytest
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
-from emulator.clock import VirtualClock
-from emulator.config import Config
-from emulator.runner import run_world
-from emulator.settings import LEAF_TYPES, build_config
-from emulator.world import World
+from emulator.config.loading import LEAF_TYPES, build_config
+from emulator.config.tree import Config
+from emulator.kernel.clock import VirtualClock
+from emulator.world.runner import run_world
+from emulator.world.world import World
 from metrics.exporter import ExporterError, serve_metrics
 from metrics.factory import build_metrics, series_of
 from metrics.recorder import Recorder

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator.clock import VirtualClock
-from emulator.config import Config
-from emulator.world import World
+from emulator.config.tree import Config
+from emulator.kernel.clock import VirtualClock
+from emulator.world.world import World
 from metrics.schema import spec
 from tests.prometheus_tools import dashboard_queries, free_port, prometheus_server, query, selected_metrics
 from tests.soak_process import SoakProcess

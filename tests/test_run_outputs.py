@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from emulator.cli import main
+from emulator.cli.main import main
 from tests.prometheus_tools import prometheus_server, query, require_binary
 
 

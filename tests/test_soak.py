@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from emulator.runner import run_world
-from emulator.settings import build_config
-from emulator.soak import soak_overrides
+from emulator.cli.soak import soak_overrides
+from emulator.config.loading import build_config
+from emulator.world.runner import run_world
 from tests.soak_process import SoakProcess
 
 

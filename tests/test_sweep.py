@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from emulator.cli import main
-from emulator.runner import run_world
-from emulator.settings import build_config
-from emulator.studies import STUDIES, Study
-from emulator.sweep import Progress, run_sweep
-from emulator.sweep_spec import GridAxis, SweepSpec, run_command
-from emulator.world import World
+from emulator.cli.main import main
+from emulator.config.loading import build_config
+from emulator.experiments.studies import STUDIES, Study
+from emulator.experiments.sweep import Progress, run_sweep
+from emulator.experiments.sweep_spec import GridAxis, SweepSpec, run_command
+from emulator.world.runner import run_world
+from emulator.world.world import World
 
 PNG = b"\x89PNG\r\n\x1a\n"
 SMALL = (("dns.endpoints", "3"),)

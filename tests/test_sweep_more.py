@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from emulator.cli import main
-from emulator.sweep import run_sweep
-from emulator.sweep_spec import GridAxis, SweepSpec
-from emulator.sweep_store import ResultsStore
-from emulator.sweep_summary import mean_interval, quantile, wilson_interval
+from emulator.cli.main import main
+from emulator.experiments.sweep import run_sweep
+from emulator.experiments.sweep_spec import GridAxis, SweepSpec
+from emulator.experiments.sweep_store import ResultsStore
+from emulator.experiments.sweep_summary import mean_interval, quantile, wilson_interval
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -65,7 +65,7 @@ def test_an_unreachable_dask_scheduler_is_one_line_exit_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("distributed")
-    monkeypatch.setattr("emulator.sweep.DASK_CONNECT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr("emulator.experiments.sweep.DASK_CONNECT_TIMEOUT_S", 0.5)
     out = tmp_path / "sweep"
     argv = ["sweep", "--grid", "dns.endpoints=3", "--seeds", "0", "--out", str(out)]
     code = main([*argv, "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1"])

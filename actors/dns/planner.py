@@ -1,0 +1,65 @@
+"""The DNS Planner: a new generation-numbered plan every ``interval_s``.
+
+It watches (here: draws) the health and capacity of DynamoDB's load
+balancers and writes, for every endpoint, a set of load balancers with
+weights. Generations only grow; the Planner never waits for the Enactors.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING
+
+from actors.dns.messages import Plan, WeightedRecord
+
+if TYPE_CHECKING:
+    from actors.dns.config import DnsConfig
+    from actors.dns.plan_store import PlanStore
+    from emulator.kernel.clock import Clock
+    from emulator.kernel.trace import Trace
+
+__all__ = ["endpoint_names", "make_plan", "run_planner"]
+
+LOAD_BALANCER_POOL = tuple(f"198.51.100.{host}" for host in range(1, 33))
+REGIONAL_ENDPOINT = "dynamodb.us-east-1.amazonaws.com"
+
+
+def endpoint_names(count: int, regional_position: int) -> tuple[str, ...]:
+    """The walk order: the regional endpoint among IPv6, FIPS and account ones."""
+    kinds = ("dynamodb.us-east-1.api.aws", "dynamodb-fips.us-east-1.amazonaws.com")
+    others = [kinds[i] if i < len(kinds) else f"{100000 + i}.ddb.us-east-1.amazonaws.com" for i in range(count - 1)]
+    position = min(regional_position, count - 1)
+    return (*others[:position], REGIONAL_ENDPOINT, *others[position:])
+
+
+def make_plan(generation: int, endpoints: tuple[str, ...], per_endpoint: int, rng: random.Random) -> Plan:
+    return Plan(
+        generation=generation,
+        endpoints=tuple(
+            (
+                endpoint,
+                tuple(
+                    WeightedRecord(address, rng.randint(1, 100))
+                    for address in rng.sample(LOAD_BALANCER_POOL, per_endpoint)
+                ),
+            )
+            for endpoint in endpoints
+        ),
+    )
+
+
+async def run_planner(
+    *,
+    clock: Clock,
+    rng: random.Random,
+    config: DnsConfig,
+    endpoints: tuple[str, ...],
+    plan_store: PlanStore,
+    trace: Trace,
+) -> None:
+    """Write plan after plan, forever."""
+    while True:
+        await clock.sleep(config.planner.interval_s)
+        generation = plan_store.newest_generation + 1
+        plan_store.put(make_plan(generation, endpoints, config.addresses_per_endpoint, rng))
+        trace.record("plan_written", "dns-planner", generation=generation)

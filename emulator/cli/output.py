@@ -1,0 +1,83 @@
+"""What the CLI prints: logging set-up, the timeline beside AWS's, the summary.
+
+Shared by every subcommand that runs a world (``run``, ``soak``), so they
+print the same things the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+from emulator.kernel.durations import format_duration
+from emulator.world.aws_timeline import annotate
+
+__all__ = ["PROG", "configure_logging", "print_summary", "print_timeline"]
+
+PROG = "outage-emulator"
+
+
+def configure_logging(log_format: str, quiet: bool) -> None:
+    """structlog to stderr; every event already carries virtual time (``vt``)."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if log_format == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[structlog.processors.add_log_level, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING if quiet else logging.INFO),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def print_timeline(report: dict[str, Any]) -> None:
+    print("Timeline (virtual time since start | as PDT, anchored on the first DynamoDB error | AWS's):")
+    for entry, clock, aws in annotate(report["timeline"]):
+        details = " ".join(f"{k}={v}" for k, v in entry.items() if k not in ("t", "event", "actor"))
+        line = f"  {format_duration(entry['t'])} {clock or '':>5}  {entry['event']:<31} {entry['actor']:<24} {details}"
+        print(f"{line.rstrip():<118} [AWS {aws}]" if aws else line.rstrip())
+
+
+def print_summary(report: dict[str, Any]) -> None:
+    dns, ddb = report["dns"], report["dynamodb"]
+    first = dns["first_empty_at"]
+    print(
+        f"Summary: scenario={report['scenario']} seed={report['seed']} "
+        f"virtual={format_duration(report['virtual_seconds'])} wall={report['wall_seconds']:.1f}s "
+        f"events={report['events']} trace_hash={report['trace_hash'][:16]}"
+    )
+    print(
+        f"  DNS: race={'yes' if dns['race_occurred'] else 'no'} "
+        f"first_empty_at={format_duration(first) if first is not None else '-'} "
+        f"empty_for={dns['empty_record_seconds']:.0f}s stuck={'yes' if dns['stuck'] else 'no'} "
+        f"max_lag={dns['enactor_max_lag_generations']} lock_conflicts={dns['lock_conflicts']}"
+    )
+    print(
+        f"  DynamoDB: requests={ddb['requests']} unresolvable={ddb['failed_unresolvable']} "
+        f"error_seconds={ddb['error_seconds']:.0f}"
+    )
+    dwfm, ec2, nm, nlb = report["dwfm"], report["ec2"], report["network_manager"], report["nlb"]
+    recovery = dwfm["lease_recovery_seconds"]
+    recovered = f"{recovery:.0f}s" if recovery is not None else ("never" if dwfm["leases_expired_peak"] else "-")
+    print(
+        f"  DWFM: leases_expired_peak={dwfm['leases_expired_peak']} collapse={'yes' if dwfm['collapse'] else 'no'} "
+        f"collapse_for={dwfm['collapse_seconds']:.0f}s "
+        f"lease_recovery={recovered} "
+        f"max_queue={dwfm['max_queue_depth']} timeouts={dwfm['work_timeouts']}"
+    )
+    print(
+        f"  EC2: launches ok={ec2['launches_ok']} insufficient_capacity={ec2['launches_insufficient_capacity']} "
+        f"throttled={ec2['launches_throttled']}"
+    )
+    print(
+        f"  Network Manager: max_backlog={nm['max_backlog']} p99_propagation={nm['p99_propagation_seconds']}s "
+        f"without_connectivity_peak={nm['instances_without_connectivity_peak']}"
+    )
+    print(
+        f"  NLB: flaps={nlb['health_flaps']} az_failovers={nlb['az_failovers']} "
+        f"min_capacity={nlb['min_capacity_fraction']:.2f} connection_errors={nlb['connection_errors']:.0f} "
+        f"healthcheck_max_delay={nlb['healthcheck_max_delay_seconds']:.0f}s"
+    )

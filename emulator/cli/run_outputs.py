@@ -1,0 +1,129 @@
+"""The metrics side of ``run``: exporter, recorded series, OpenMetrics and plot.
+
+Kept out of :mod:`emulator.cli.main` so the CLI only registers these options and
+wraps its run in :func:`open_run_outputs`. Everything that can fail on user
+input (a port in use, no matplotlib for ``--plot``, a recording that would
+not fit in memory) fails here, before the run starts and before anything is
+written, as a :class:`~emulator.config.loading.ConfigError`: one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import attrs
+from prometheus_client import CollectorRegistry
+
+from emulator.config.loading import ConfigError
+from emulator.config.tree import Config
+from emulator.world.world import Observer
+from metrics.exporter import DEFAULT_ADDR, ExporterError, serve_metrics
+from metrics.factory import Metrics, build_metrics
+from metrics.recorder import DEFAULT_MAX_SAMPLES, Recorder
+
+__all__ = ["RunOutputs", "add_metrics_options", "add_run_output_options", "open_run_outputs", "serving"]
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid --metrics-port {text!r}: expected a port 0-65535 (0: any free)")
+    return value
+
+
+def add_metrics_options(parser: argparse.ArgumentParser, *, default_port: int | None = None) -> None:
+    """``--metrics-port`` / ``--metrics-addr``, shared by ``run`` and ``soak``."""
+    where = f" (default {default_port})" if default_port is not None else ""
+    parser.add_argument(
+        "--metrics-port", type=_port, default=default_port, metavar="N", help=f"serve /metrics on this port{where}"
+    )
+    parser.add_argument("--metrics-addr", default=DEFAULT_ADDR, metavar="ADDR", help=f"default {DEFAULT_ADDR}")
+
+
+def add_run_output_options(parser: argparse.ArgumentParser) -> None:
+    add_metrics_options(parser)
+    parser.add_argument("--openmetrics", type=Path, metavar="FILE", help="write the recorded series, virtual time")
+    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the recorded series, phases shaded")
+
+
+@contextmanager
+def serving(metrics: Metrics, port: int | None, addr: str) -> Iterator[int | None]:
+    """Serve ``metrics`` while the block runs (if a port was asked for); yields the bound port."""
+    if port is None:
+        yield None
+        return
+    try:
+        with serve_metrics(metrics.registry, port, addr) as bound:
+            yield bound
+    except ExporterError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+@attrs.define
+class RunOutputs:
+    """What one run records, and where it goes once the run is over."""
+
+    recorder: Recorder | None
+    openmetrics: Path | None
+    plot: Path | None
+    port: int | None = None
+
+    @property
+    def observers(self) -> list[Observer]:
+        return [self.recorder.observe] if self.recorder is not None else []
+
+    def write(self, report: dict[str, Any]) -> None:
+        """Write the requested files from the recorded samples (after the run)."""
+        if self.recorder is None:
+            return
+        samples = list(self.recorder.samples)
+        if self.openmetrics is not None:
+            from metrics.openmetrics import write_openmetrics
+
+            write_openmetrics(samples, self.openmetrics)
+            print(f"OpenMetrics: {self.openmetrics} ({len(samples)} samples, virtual timestamps)")
+        if self.plot is not None:
+            from metrics.plot import write_plot
+
+            title = f"outage-emulator: scenario={report['scenario']} seed={report['seed']}"
+            write_plot(samples, report["phases"], self.plot, title=title)
+            print(f"Plot: {self.plot}")
+
+
+def _check_recording(args: argparse.Namespace, config: Config) -> None:
+    if args.plot is not None:
+        from metrics.plot import plot_available
+
+        if not plot_available():
+            raise ConfigError(f"invalid --plot {str(args.plot)!r}: needs matplotlib; reinstall outage-emulator")
+    run = config.run
+    samples = run.duration_s / run.sample_interval_s
+    if samples > DEFAULT_MAX_SAMPLES:
+        raise ConfigError(
+            f"invalid run.sample_interval_s={run.sample_interval_s:g}: records {samples:.0f} samples over "
+            f"run.duration_s={run.duration_s:g}, at most {DEFAULT_MAX_SAMPLES}; raise the interval"
+        )
+
+
+@contextmanager
+def open_run_outputs(args: argparse.Namespace, config: Config) -> Iterator[RunOutputs]:
+    """Check the options, start the exporter if asked; the run goes inside the block."""
+    wants_files = args.openmetrics is not None or args.plot is not None
+    if wants_files:
+        _check_recording(args, config)
+    if not wants_files and args.metrics_port is None:
+        yield RunOutputs(recorder=None, openmetrics=None, plot=None)
+        return
+    metrics = build_metrics(CollectorRegistry(auto_describe=True))
+    recorder = Recorder(metrics, keep=DEFAULT_MAX_SAMPLES if wants_files else 0)
+    with serving(metrics, args.metrics_port, args.metrics_addr) as port:
+        if port is not None:
+            print(f"Serving metrics on http://{args.metrics_addr}:{port}/metrics", flush=True)
+        yield RunOutputs(recorder=recorder, openmetrics=args.openmetrics, plot=args.plot, port=port)

@@ -1,0 +1,124 @@
+"""``outage-emulator soak``: the world in real time, served to Prometheus, until stopped.
+
+A soak runs the real-time clock (``--speed`` virtual seconds per wall second,
+default 60: a virtual minute a second), serves its metrics on
+:data:`DEFAULT_METRICS_PORT` (what ``grafana/prometheus.yml`` scrapes),
+prints a one-line status every few seconds and runs until Ctrl-C, SIGTERM or
+``--duration`` (virtual). A stop is clean: the world is stopped through
+:meth:`~emulator.world.world.World.stop`, the final report is written, exit 0.
+
+Incidents must be able to recur over a long soak, so unless the user says
+otherwise a soak sets ``operator.pause_dns_automation_after_repair=false``:
+after each repair the automation runs again, and with the fixes off the race
+can strike again; with them on (``--scenario remediated``) it must not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO, cast
+
+import structlog
+import trio
+from prometheus_client import CollectorRegistry
+
+from emulator.cli.run_outputs import add_metrics_options, serving
+from emulator.cli.status import ClearingStream, StatusLine, format_status
+from emulator.config.loading import build_config, load_scenario, parse_set
+from emulator.kernel.durations import parse_duration
+from emulator.world.report import write_report
+from emulator.world.runner import RunFailed, run_world
+from emulator.world.world import World
+from metrics.factory import build_metrics
+from metrics.recorder import Recorder
+
+__all__ = ["DEFAULT_METRICS_PORT", "SOAK_DEFAULTS", "add_soak_command", "command_soak"]
+
+DEFAULT_METRICS_PORT = 9700
+# Without --duration a soak runs "forever": ten virtual years.
+FOREVER_S = 10 * 365 * 86400.0
+# Soak defaults that the scenario file or --set may override.
+SOAK_DEFAULTS: dict[str, str] = {"operator.pause_dns_automation_after_repair": "false"}
+
+
+def _wall_seconds(text: str) -> float:
+    """``--status-every``: wall seconds, as a number or a duration (``500ms``, ``5s``)."""
+    try:
+        if (seconds := parse_duration(text)) > 0:
+            return seconds
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"invalid --status-every {text!r}: expected wall seconds > 0, e.g. 3 or 500ms")
+
+
+def add_soak_command(
+    commands: Any,
+    *,
+    world_options: Callable[[argparse.ArgumentParser], None],
+    speed: Callable[[str], float],
+) -> None:
+    """Register ``soak`` on the CLI's subparsers, with the same world options as ``run``."""
+    soak = commands.add_parser("soak", help="run in real time with live metrics until Ctrl-C")
+    world_options(soak)
+    soak.add_argument("--speed", type=speed, default=60.0, help="virtual seconds per wall second (default 60)")
+    add_metrics_options(soak, default_port=DEFAULT_METRICS_PORT)
+    soak.add_argument(
+        "--status-every", type=_wall_seconds, default=3.0, metavar="S", help="wall seconds between status lines"
+    )
+
+
+def soak_overrides(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The soak's defaults first (unless the scenario file sets them), then the user's ``--set``."""
+    _, scenario_overrides, _ = load_scenario(args.scenario)
+    pairs = [(key, value) for key, value in SOAK_DEFAULTS.items() if key not in scenario_overrides]
+    pairs += [parse_set(text) for text in args.sets]
+    pairs.append(("run.duration_s", str(args.duration if args.duration is not None else FOREVER_S)))
+    return pairs
+
+
+async def _stop_on_signals(world: World) -> None:
+    """Ctrl-C or SIGTERM ends the soak through World.stop(): state kept, report written."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            world.stop()
+            return
+
+
+def command_soak(args: argparse.Namespace) -> int:
+    from emulator.cli.output import PROG, configure_logging, print_summary
+
+    scenario, config = build_config(args.scenario, soak_overrides(args), args.faults)
+    configure_logging(args.log_format, args.quiet)
+    status = StatusLine(sys.stdout, live=sys.stdout.isatty())
+    if status.live:
+        log_stream = cast(TextIO, ClearingStream(sys.stderr, status))
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(log_stream))
+    metrics = build_metrics(CollectorRegistry(auto_describe=True))
+    recorder = Recorder(metrics, keep=0)
+    observers = [recorder.observe, _stop_on_signals, status.observer(args.status_every, args.speed)]
+    with serving(metrics, args.metrics_port, args.metrics_addr) as port:
+        print(
+            f"Soak: scenario={scenario} seed={args.seed} speed={args.speed:g}x, metrics on "
+            f"http://{args.metrics_addr}:{port}/metrics; Ctrl-C to stop",
+            flush=True,
+        )
+        try:
+            result = run_world(
+                config, seed=args.seed, scenario=scenario, clock_mode="realtime", speed=args.speed, observers=observers
+            )
+        except RunFailed as failure:
+            status.finish()
+            if args.report:
+                write_report(failure.partial, args.report)
+            print(f"{PROG}: {failure}", file=sys.stderr)
+            return 1
+    status.finish()
+    world = result.world
+    print(f"Stopped: {format_status(world.clock.now(), world.metrics_snapshot())}")
+    print_summary(result.report)
+    if args.report:
+        write_report(result.report, args.report)
+    return 0

@@ -1,0 +1,157 @@
+"""``outage-emulator sweep``: its options, and turning them (and a study) into a sweep.
+
+Kept out of :mod:`emulator.cli.main` so that the shared entry point only registers
+the subcommand and dispatches to it. Bad input raises
+:class:`~emulator.config.loading.ConfigError`, which the entry point prints as one
+line with exit status 2; an interruption exits 130 with finished rows kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from emulator.config.loading import LEAF_TYPES, ConfigError, parse_set
+from emulator.experiments.studies import STUDIES, Study
+from emulator.experiments.sweep import EXECUTORS, SweepError, run_sweep
+from emulator.experiments.sweep_spec import GRID_FAULT, GridAxis, SweepSpec, parse_grid, parse_seeds
+
+__all__ = ["add_sweep_parser", "command_sweep", "spec_from_args"]
+
+PROG = "outage-emulator"
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid --workers {text!r}: expected a whole number >= 1")
+    return value
+
+
+def add_sweep_parser(commands: Any) -> None:
+    """Register ``sweep`` on the entry point's subparsers (which print bad input as one line)."""
+    sweep = commands.add_parser(
+        "sweep",
+        help="run a grid of settings x seeds in parallel: results.csv, summary.json, plots",
+        description="Every grid point x seed in virtual time, in parallel; resumable with the same --out.",
+    )
+    sweep.add_argument("--study", choices=sorted(STUDIES), help="a ready-made sweep; other options adjust it")
+    sweep.add_argument("--scenario", help="incident, remediated, healthy or FILE.toml (default incident)")
+    sweep.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    sweep.add_argument("--fault", dest="faults", action="append", default=[], metavar="KIND:AT:DURATION")
+    sweep.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help=f"a swept key; `{GRID_FAULT}=KIND:AT:DURATION,...` sweeps faults",
+    )
+    sweep.add_argument("--seeds", metavar="A..B", help="seeds, both ends included")
+    sweep.add_argument("--duration", help="virtual run time, e.g. 6h (run.duration_s)")
+    sweep.add_argument("--workers", type=_workers, help="parallel runs (default: every core)")
+    sweep.add_argument("--executor", choices=EXECUTORS, default="local")
+    sweep.add_argument("--scheduler", metavar="tcp://HOST:8786", help="Dask scheduler (with --executor dask)")
+    sweep.add_argument("--out", type=Path, help="results folder (default sweep-STUDY or sweep-out)")
+
+
+def _check_study_keys(study: Study) -> None:
+    """A study may name keys this version does not have yet: say so in the study's name."""
+    keys = [key for key, _ in study.sets] + [key for key, _ in study.grid if key != GRID_FAULT]
+    for key in keys:
+        if key not in LEAF_TYPES:
+            raise ConfigError(
+                f"invalid --study {study.name}: key {key} does not exist in this version; see `{PROG} keys`"
+            )
+
+
+def spec_from_args(args: argparse.Namespace) -> tuple[SweepSpec, tuple[str, ...], Path]:
+    """The sweep, the outcomes to plot and the folder: the study's defaults, then the options."""
+    study = STUDIES[args.study] if args.study else None
+    if study is not None:
+        _check_study_keys(study)
+    axes: dict[str, GridAxis] = {}
+    if study is not None:
+        axes = {key: GridAxis(key, values) for key, values in study.grid}
+    user_axes = [parse_grid(text) for text in args.grid]
+    seen: set[str] = set()
+    for axis in user_axes:
+        if axis.key in seen:
+            raise ConfigError(f"invalid --grid {axis.key}: the same key is given twice; list all values in one")
+        seen.add(axis.key)
+        axes[axis.key] = axis
+    if not axes:
+        raise ConfigError("invalid sweep: needs at least one --grid KEY=V1,V2,... (or --study NAME)")
+    seeds_text = args.seeds or (study.seeds if study else None)
+    if seeds_text is None:
+        raise ConfigError("invalid sweep: needs --seeds A..B (or --study NAME)")
+    spec = SweepSpec(
+        scenario=args.scenario or (study.scenario if study else "incident"),
+        sets=(*(study.sets if study else ()), *(parse_set(text) for text in args.sets)),
+        faults=(*(study.faults if study else ()), *args.faults),
+        grid=tuple(axes.values()),
+        seeds=parse_seeds(seeds_text),
+        duration=args.duration or (study.duration if study else None),
+    )
+    out = args.out or Path(f"sweep-{study.name}" if study else "sweep-out")
+    return spec, (study.outcomes if study else ()), out
+
+
+def _describe(stats: dict[str, Any], kind: str) -> str:
+    if kind == "boolean":
+        if stats["rate"] is None:
+            return "-"
+        low, high = stats["ci95"]
+        return f"{stats['rate']:.2f} [{low:.2f},{high:.2f}]"
+    if "mean" not in stats:
+        return "-"
+    missing = f" ({stats['missing']} null)" if stats["missing"] else ""
+    return f"{stats['mean']:.4g} p95={stats['p95']:.4g}{missing}"
+
+
+def _print_table(summary: dict[str, Any], outcomes: tuple[str, ...]) -> None:
+    """Per grid point, the outcomes asked about: rate [95% CI] or mean and p95."""
+    kinds: dict[str, str] = summary["outcomes"]
+    shown = [name for name in outcomes if name in kinds]
+    if not shown:
+        return
+    for point in summary["points"]:
+        where = " ".join(f"{key}={value}" for key, value in point["grid"].items())
+        cells = "  ".join(f"{name}={_describe(point[kinds[name]][name], kinds[name])}" for name in shown)
+        print(f"  {where}  runs={point['runs']}  {cells}")
+
+
+def command_sweep(args: argparse.Namespace) -> int:
+    spec, outcomes, out = spec_from_args(args)
+    if args.scheduler and args.executor != "dask":
+        raise ConfigError(f"invalid --scheduler {args.scheduler!r}: only used with --executor dask")
+    try:
+        outcome = run_sweep(
+            spec, out, workers=args.workers, executor=args.executor, scheduler=args.scheduler, plot_outcomes=outcomes
+        )
+    except SweepError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    results = out / "results.csv"
+    if outcome.interrupted:
+        print(
+            f"{PROG}: interrupted; {outcome.skipped + outcome.executed} finished runs kept in {results}; "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    assert outcome.summary is not None
+    summary = outcome.summary
+    print(
+        f"Sweep: {summary['runs']} runs ({outcome.executed} run now, {outcome.skipped} resumed), "
+        f"{summary['failed']} failed -> {results}, {out / 'summary.json'}, "
+        f"{len(outcome.plots)} plots in {out / 'plots'}"
+    )
+    _print_table(summary, outcomes or tuple(path.stem for path in outcome.plots[:4]))
+    for failure in summary["failures"]:
+        print(f"  failed seed={failure['seed']}: {failure['error']}\n    reproduce: {failure['command']}")
+    return 0

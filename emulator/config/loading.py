@@ -1,0 +1,223 @@
+"""Turning presets, TOML files and ``--set`` overrides into one :class:`Config`.
+
+Every way in funnels through :func:`build_config`, so every bad value gets the
+same treatment: a :class:`ConfigError` naming the field, the value and what is
+allowed, which the CLI prints as one line before exiting with status 2.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from emulator.config.scenarios import SCENARIOS
+from emulator.config.tree import FAULT_KINDS, Config, FaultSpec
+from emulator.kernel.durations import parse_duration
+
+__all__ = ["ConfigError", "build_config", "flatten_config", "parse_fault", "parse_set"]
+
+
+class ConfigError(ValueError):
+    """Bad user input; ``str()`` is the one line shown to the user."""
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _is_config_class(tp: object) -> bool:
+    return isinstance(tp, type) and attrs.has(tp)
+
+
+def flatten_config(config: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"dns.race_fix": False, ...}``; faults become a list of strings."""
+    flat: dict[str, Any] = {}
+    for field in attrs.fields(type(config)):
+        value = getattr(config, field.name)
+        key = f"{prefix}{field.name}"
+        if attrs.has(type(value)) and not isinstance(value, FaultSpec):
+            flat.update(flatten_config(value, key + "."))
+        elif key == "faults":
+            flat[key] = [format_fault(f) for f in value]
+        else:
+            flat[key] = value
+    return flat
+
+
+def _leaf_types(cls: type, prefix: str = "") -> dict[str, Any]:
+    leaves: dict[str, Any] = {}
+    for name, tp in _field_types(cls).items():
+        if _is_config_class(tp) and tp is not FaultSpec:
+            leaves.update(_leaf_types(tp, f"{prefix}{name}."))
+        else:
+            leaves[f"{prefix}{name}"] = tp
+    return leaves
+
+
+LEAF_TYPES: dict[str, Any] = _leaf_types(Config)
+
+
+def _coerce(key: str, raw: object, tp: Any, source: str) -> Any:
+    where = f"{key}={raw!r} ({source})"
+    if tp is bool:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            return raw.lower() in ("true", "1", "yes", "on")
+        raise ConfigError(f"invalid {where}: expected true or false")
+    if tp is int:
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str):
+            try:
+                return int(raw.replace("_", ""))
+            except ValueError:
+                pass
+        raise ConfigError(f"invalid {where}: expected a whole number")
+    if tp is float:
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return float(raw)
+        if isinstance(raw, str):
+            try:
+                return parse_duration(raw) if key.endswith("_s") else float(raw)
+            except ValueError:
+                pass
+        allowed = "a number of seconds or a duration like 90s, 10m, 2h" if key.endswith("_s") else "a number"
+        raise ConfigError(f"invalid {where}: expected {allowed}")
+    if tp is str:
+        return str(raw)
+    raise ConfigError(f"invalid {where}: this key cannot be set this way")
+
+
+def _validate(cls: type, kwargs: dict[str, Any], prefix: str) -> None:
+    for field in attrs.fields(cls):
+        if field.validator is None or field.name not in kwargs:
+            continue
+        try:
+            field.validator(None, field, kwargs[field.name])
+        except (ValueError, TypeError) as exc:
+            detail = str(exc).split(":")[0].replace(f"'{field.name}'", "").strip()
+            raise ConfigError(f"invalid {prefix}{field.name}={kwargs[field.name]!r}: {detail}") from None
+
+
+def _build(cls: type, flat: Mapping[str, Any], prefix: str = "") -> Any:
+    kwargs: dict[str, Any] = {}
+    for name, tp in _field_types(cls).items():
+        key = f"{prefix}{name}"
+        if _is_config_class(tp) and tp is not FaultSpec:
+            kwargs[name] = _build(tp, flat, key + ".")
+        elif key in flat:
+            kwargs[name] = flat[key]
+    _validate(cls, kwargs, prefix)
+    return cls(**kwargs)
+
+
+def parse_fault(text: str, source: str = "--fault") -> FaultSpec:
+    """``KIND:AT:DURATION[:TARGET]``, e.g. ``empty_record:10m:2h``."""
+    parts = text.split(":")
+    if len(parts) not in (3, 4):
+        raise ConfigError(f"invalid fault {text!r} ({source}): expected KIND:AT:DURATION[:TARGET]")
+    kind, at, duration = parts[:3]
+    if kind not in FAULT_KINDS:
+        raise ConfigError(f"invalid fault kind {kind!r} ({source}): allowed {', '.join(FAULT_KINDS)}")
+    try:
+        at_s, duration_s = parse_duration(at), parse_duration(duration)
+    except ValueError as exc:
+        raise ConfigError(f"invalid fault {text!r} ({source}): {exc}") from None
+    if duration_s <= 0:
+        raise ConfigError(f"invalid fault {text!r} ({source}): DURATION must be > 0")
+    return FaultSpec(kind=kind, at_s=at_s, duration_s=duration_s, target=parts[3] if len(parts) == 4 else "")
+
+
+def format_fault(fault: FaultSpec) -> str:
+    text = f"{fault.kind}:{fault.at_s:g}s:{fault.duration_s:g}s"
+    return f"{text}:{fault.target}" if fault.target else text
+
+
+def parse_set(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"invalid --set {text!r}: expected KEY=VALUE, e.g. dns.race_fix=true")
+    return key.strip(), value.strip()
+
+
+def _flatten_table(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            flat.update(_flatten_table(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _faults_from_toml(entries: object, source: str) -> list[FaultSpec]:
+    if not isinstance(entries, list):
+        raise ConfigError(f"invalid faults ({source}): expected [[faults]] tables or strings")
+    faults = []
+    for entry in entries:
+        if isinstance(entry, str):
+            faults.append(parse_fault(entry, source))
+        elif isinstance(entry, dict) and {"kind", "at", "duration"} <= entry.keys():
+            target = f":{entry['target']}" if entry.get("target") else ""
+            faults.append(parse_fault(f"{entry['kind']}:{entry['at']}:{entry['duration']}{target}", source))
+        else:
+            raise ConfigError(f"invalid faults entry {entry!r} ({source}): needs kind, at, duration")
+    return faults
+
+
+def load_scenario(name_or_path: str) -> tuple[str, dict[str, Any], list[FaultSpec]]:
+    """Name, flat overrides and faults of a preset or a TOML scenario file."""
+    if name_or_path in SCENARIOS:
+        return name_or_path, dict(SCENARIOS[name_or_path]), []
+    path = Path(name_or_path)
+    if not name_or_path.endswith(".toml"):
+        raise ConfigError(f"invalid --scenario {name_or_path!r}: allowed {', '.join(SCENARIOS)} or a FILE.toml")
+    try:
+        table = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"invalid --scenario {name_or_path!r}: cannot read file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid --scenario {name_or_path!r}: malformed TOML ({exc})") from None
+    base = table.pop("scenario", "incident")
+    if base not in SCENARIOS:
+        raise ConfigError(f"invalid scenario={base!r} ({path}): allowed {', '.join(SCENARIOS)}")
+    faults = _faults_from_toml(table.pop("faults", []), str(path))
+    overrides = dict(SCENARIOS[base])
+    overrides.update(_flatten_table(table))
+    return path.stem, overrides, faults
+
+
+def build_config(
+    scenario: str = "incident",
+    sets: Iterable[tuple[str, str]] = (),
+    faults: Iterable[str] = (),
+) -> tuple[str, Config]:
+    """Scenario, then ``--set`` pairs, then ``--fault`` strings, in that order."""
+    name, overrides, fault_specs = load_scenario(scenario)
+    source_of = {key: f"scenario {name}" for key in overrides}
+    for key, value in sets:
+        overrides[key] = value
+        source_of[key] = "--set"
+    flat: dict[str, Any] = {}
+    for key, raw in overrides.items():
+        if key == "faults":
+            fault_specs.extend(_faults_from_toml(raw if isinstance(raw, list) else [raw], source_of[key]))
+            continue
+        if key not in LEAF_TYPES:
+            raise ConfigError(f"invalid {key}={raw!r} ({source_of[key]}): no such key; see `outage-emulator keys`")
+        flat[key] = _coerce(key, raw, LEAF_TYPES[key], source_of[key])
+    fault_specs.extend(parse_fault(text) for text in faults)
+    flat["faults"] = tuple(fault_specs)
+    return name, _build(Config, flat)
+
+
+def describe_keys() -> list[str]:
+    """One line per settable key with its default, for ``outage-emulator keys``."""
+    defaults = flatten_config(Config())
+    return [f"{key} = {defaults[key]!r}" for key in sorted(LEAF_TYPES) if key != "faults"]

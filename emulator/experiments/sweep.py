@@ -1,0 +1,244 @@
+"""Running a sweep: every grid point x seed, in parallel, resumable, then summary and plots.
+
+Executors: ``inline`` (one run after another in this process: one worker,
+debuggers work), ``local`` (a :class:`~concurrent.futures.ProcessPoolExecutor`
+with spawned workers: each run is CPU-bound Python, so processes, not threads)
+and ``dask`` (a Dask distributed cluster). Every executor feeds the same
+:func:`~emulator.experiments.sweep_spec.execute_run`, so rows do not depend on where a run
+ran. Rows are written as runs finish; Ctrl-C cancels what is queued, stops
+the workers and keeps every finished row for the next resume.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import attrs
+
+from emulator.config.loading import ConfigError
+from emulator.experiments.sweep_spec import RunTask, SweepSpec, execute_run, validate
+from emulator.experiments.sweep_store import ResultsStore
+from emulator.experiments.sweep_summary import summarise
+from emulator.world.report import write_report
+
+__all__ = ["EXECUTORS", "Progress", "SweepError", "SweepOutcome", "run_sweep"]
+
+EXECUTORS = ("local", "dask")
+# How long to keep trying to reach a Dask scheduler before giving up with a one-line error.
+DASK_CONNECT_TIMEOUT_S = 15.0
+Row = dict[str, Any]
+
+
+class SweepError(Exception):
+    """The sweep machinery itself broke (not one run): finished rows are kept."""
+
+
+@attrs.frozen
+class SweepOutcome:
+    """What one invocation did; ``executed`` excludes rows kept from earlier sessions."""
+
+    out: Path
+    executed: int
+    skipped: int
+    failed: int
+    interrupted: bool
+    summary: dict[str, Any] | None
+    plots: tuple[Path, ...]
+
+
+class _Executor(Protocol):
+    def results(self, tasks: Sequence[RunTask]) -> Iterator[Row]: ...
+    def close(self, abort: bool) -> None: ...
+
+
+class _Inline:
+    """One run after another in this process."""
+
+    def results(self, tasks: Sequence[RunTask]) -> Iterator[Row]:
+        for task in tasks:
+            yield execute_run(task)
+
+    def close(self, abort: bool) -> None:
+        pass
+
+
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle.
+
+    The terminal sends SIGINT to the whole process group; a worker that died
+    of it mid-queue would break the pool before the parent could stop cleanly.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _ProcessPool:
+    """A spawned process pool: the same start method on every OS, and no forked Trio state."""
+
+    def __init__(self, workers: int) -> None:
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+        )
+        self._futures: list[Future[Row]] = []
+
+    def results(self, tasks: Sequence[RunTask]) -> Iterator[Row]:
+        self._futures = [self._pool.submit(execute_run, task) for task in tasks]
+        try:
+            for future in as_completed(self._futures):
+                yield future.result()
+        except BrokenProcessPool as exc:
+            raise SweepError(f"a worker process died ({exc}); finished rows are kept, run again to resume") from None
+
+    def close(self, abort: bool) -> None:
+        if abort:
+            for future in self._futures:
+                future.cancel()
+            # Runs in flight may take minutes; their rows would be lost anyway
+            # if the user pressed Ctrl-C again, so stop them now. The pool has
+            # no public way to do this before Python 3.14's terminate_workers().
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Dask:
+    """A Dask distributed cluster; workers need this same emulator installed."""
+
+    def __init__(self, scheduler: str) -> None:
+        try:
+            import distributed
+        except ImportError:
+            raise ConfigError(
+                "invalid --executor dask: needs the optional extra (pip install 'outage-emulator[dask]')"
+            ) from None
+        # distributed is only partly typed; its surface used here is small.
+        self._distributed: Any = distributed
+        try:
+            self._client: Any = self._distributed.Client(scheduler, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConfigError(f"invalid --scheduler {scheduler!r}: cannot connect ({exc})") from None
+        self._futures: list[Any] = []
+
+    def results(self, tasks: Sequence[RunTask]) -> Iterator[Row]:
+        self._futures = self._client.map(execute_run, list(tasks), pure=False)
+        for future in self._distributed.as_completed(self._futures):
+            yield future.result()
+
+    def close(self, abort: bool) -> None:
+        if abort and self._futures:
+            self._client.cancel(self._futures)
+        self._client.close()
+
+
+def _make_executor(executor: str, workers: int, scheduler: str | None) -> _Executor:
+    if executor == "dask":
+        if not scheduler:
+            raise ConfigError("invalid --executor dask: needs --scheduler tcp://HOST:8786")
+        return _Dask(scheduler)
+    if executor != "local":
+        raise ConfigError(f"invalid --executor {executor!r}: allowed {', '.join(EXECUTORS)}")
+    return _Inline() if workers == 1 else _ProcessPool(workers)
+
+
+class Progress:
+    """A progress bar on stderr: one live line on a terminal, a plain line every 5% when piped.
+
+    Small enough not to justify a dependency (tqdm/rich) in every install.
+    """
+
+    def __init__(self, total: int, done: int, stream: TextIO | None = None) -> None:
+        self.total, self.done, self.failed = total, done, 0
+        self._stream = stream if stream is not None else sys.stderr
+        self._live = self._stream.isatty()
+        self._started = time.monotonic()
+        self._fresh = 0
+        self._step = max(1, total // 20)
+
+    def update(self, row: Row) -> None:
+        self.done += 1
+        self._fresh += 1
+        self.failed += row.get("status") == "failed"
+        if self._live:
+            self._stream.write("\r" + self._line())
+        elif self.done % self._step == 0 or self.done == self.total:
+            self._stream.write(self._line() + "\n")
+        self._stream.flush()
+
+    def finish(self) -> None:
+        if self._live and self._fresh:
+            self._stream.write("\n")
+            self._stream.flush()
+
+    def _line(self) -> str:
+        elapsed = time.monotonic() - self._started
+        left = elapsed / self._fresh * (self.total - self.done) if self._fresh else 0.0
+        filled = round(24 * self.done / self.total) if self.total else 24
+        failed = f"  {self.failed} failed" if self.failed else ""
+        return (
+            f"sweep [{'#' * filled}{'.' * (24 - filled)}] {self.done}/{self.total} runs{failed}"
+            f"  {elapsed:.0f}s elapsed  ~{left:.0f}s left"
+        )
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out: Path,
+    *,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    plot_outcomes: tuple[str, ...] = (),
+    progress_stream: TextIO | None = None,
+    on_row: Callable[[Row], None] | None = None,
+) -> SweepOutcome:
+    """Validate, run what is missing, then write ``summary.json`` and the plots.
+
+    Raises :class:`ConfigError` before anything is written for bad input or a
+    folder holding another sweep. Ctrl-C returns with ``interrupted`` set and
+    no summary; the rows written so far stay for the next resume.
+    """
+    validate(spec)
+    store = ResultsStore(out, spec)
+    store.check()
+    chosen = _make_executor(executor, workers or os.cpu_count() or 1, scheduler)
+    executed = failed = 0
+    interrupted = False
+    try:
+        finished = store.open()
+        pending = [task for task in spec.tasks() if task.key not in finished]
+        progress = Progress(len(pending) + len(finished), len(finished), progress_stream)
+        try:
+            for row in chosen.results(pending):
+                store.append(row)
+                executed += 1
+                failed += row["status"] == "failed"
+                progress.update(row)
+                if on_row is not None:
+                    on_row(row)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            progress.finish()
+    except BaseException:
+        chosen.close(abort=True)
+        raise
+    else:
+        chosen.close(abort=interrupted)
+    finally:
+        store.close()
+    if interrupted:
+        return SweepOutcome(out, executed, len(finished), failed, True, None, ())
+    summary = summarise(spec, store.rows())
+    write_report(summary, out / "summary.json")
+    from emulator.experiments.sweep_plots import plot_summary  # matplotlib is slow to import: only once runs are done
+
+    plots = plot_summary(summary, out / "plots", plot_outcomes)
+    return SweepOutcome(out, executed, len(finished), failed, False, summary, tuple(plots))

@@ -1,0 +1,279 @@
+"""What a sweep runs: the grid, the seeds, and each run as plain data.
+
+A sweep is every point of a grid (the product of ``--grid KEY=V1,V2`` axes)
+times every seed. Each run is a :class:`RunTask` of plain strings: it pickles
+cheaply to a spawned process or a Dask worker, and is rebuilt there through
+:func:`~emulator.config.loading.build_config` exactly the way ``outage-emulator run``
+builds its config. That is what lets :func:`run_command` print a command that
+replays any row bit for bit (same ``trace_hash``).
+
+Everything a user can get wrong is checked by :func:`validate` before a single
+run starts, so a typo in the last grid value cannot waste an hour of runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import shlex
+import threading
+from typing import Any
+
+import attrs
+import structlog
+
+from emulator.config.loading import LEAF_TYPES, ConfigError, build_config, parse_fault
+from emulator.kernel.clock import VirtualClock
+from emulator.kernel.durations import parse_duration
+from emulator.world.runner import RunFailed, run_world
+
+__all__ = [
+    "FIXED_COLUMNS",
+    "GRID_FAULT",
+    "GridAxis",
+    "RunTask",
+    "SweepSpec",
+    "execute_run",
+    "flatten_outcomes",
+    "parse_grid",
+    "parse_seeds",
+    "run_command",
+    "validate",
+]
+
+PROG = "outage-emulator"
+# The special grid key whose values are whole fault strings, so trigger
+# durations can be swept: ``--grid fault=empty_record:10m:30m,empty_record:10m:2h``.
+GRID_FAULT = "fault"
+# Columns of every row besides the grid values and the outcomes.
+FIXED_COLUMNS = ("seed", "status", "trace_hash", "error")
+# Report entries that describe the run rather than measure an outcome.
+_BOOKKEEPING = frozenset({"config", "timeline", "phases"})
+_SEEDS = re.compile(r"^\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?$")
+
+
+@attrs.frozen
+class GridAxis:
+    """One ``--grid KEY=V1,V2,...``: values are kept as typed, for the CSV and resume keys."""
+
+    key: str
+    values: tuple[str, ...]
+
+
+@attrs.frozen
+class RunTask:
+    """One run: everything ``outage-emulator run`` would need, as strings."""
+
+    scenario: str
+    sets: tuple[tuple[str, str], ...]
+    faults: tuple[str, ...]
+    point: tuple[tuple[str, str], ...]
+    seed: int
+
+    @property
+    def key(self) -> tuple[tuple[str, ...], int]:
+        """Identifies the run within its sweep (grid values + seed); used to resume."""
+        return tuple(value for _, value in self.point), self.seed
+
+
+@attrs.frozen
+class SweepSpec:
+    """A whole sweep: the base world, the grid and the seeds (inclusive)."""
+
+    scenario: str
+    sets: tuple[tuple[str, str], ...]
+    faults: tuple[str, ...]
+    grid: tuple[GridAxis, ...]
+    seeds: tuple[int, int]
+    duration: str | None = None
+
+    @property
+    def grid_keys(self) -> tuple[str, ...]:
+        return tuple(axis.key for axis in self.grid)
+
+    def points(self) -> list[tuple[str, ...]]:
+        """Every grid point, first axis slowest, in the order the user typed values."""
+        return list(itertools.product(*(axis.values for axis in self.grid)))
+
+    def task(self, point: tuple[str, ...], seed: int) -> RunTask:
+        """The run of one grid point and seed.
+
+        Override order matches ``outage-emulator run``: scenario, base ``--set``
+        pairs, the duration, then the grid's own pairs (so a grid on
+        ``run.duration_s`` wins); grid faults come after the base faults.
+        """
+        sets = list(self.sets)
+        if self.duration is not None:
+            sets.append(("run.duration_s", self.duration))
+        faults = list(self.faults)
+        for key, value in zip(self.grid_keys, point, strict=True):
+            if key == GRID_FAULT:
+                faults.append(value)
+            else:
+                sets.append((key, value))
+        return RunTask(
+            scenario=self.scenario,
+            sets=tuple(sets),
+            faults=tuple(faults),
+            point=tuple(zip(self.grid_keys, point, strict=True)),
+            seed=seed,
+        )
+
+    def tasks(self) -> list[RunTask]:
+        """Every run, grid point by grid point, seeds innermost."""
+        first, last = self.seeds
+        return [self.task(point, seed) for point in self.points() for seed in range(first, last + 1)]
+
+    def to_json(self) -> dict[str, Any]:
+        """The parameters that define the results, as stored beside them to guard resumes."""
+        return {
+            "scenario": self.scenario,
+            "sets": [list(pair) for pair in self.sets],
+            "faults": list(self.faults),
+            "grid": [[axis.key, list(axis.values)] for axis in self.grid],
+            "seeds": list(self.seeds),
+            "duration": self.duration,
+        }
+
+
+def parse_grid(text: str, source: str = "--grid") -> GridAxis:
+    """``KEY=V1,V2,...``; the values are checked later, by :func:`validate`."""
+    key, sep, values_text = text.partition("=")
+    key = key.strip()
+    example = "e.g. dns.enactor.stall_probability=0.0001,0.001"
+    if not sep or not key or not values_text.strip():
+        raise ConfigError(f"invalid {source} {text!r}: expected KEY=V1,V2,... ({example})")
+    values = tuple(value.strip() for value in values_text.split(","))
+    if "" in values:
+        raise ConfigError(f"invalid {source} {text!r}: empty value in the list ({example})")
+    duplicates = sorted({value for value in values if values.count(value) > 1})
+    if duplicates:
+        raise ConfigError(f"invalid {source} {text!r}: value {duplicates[0]!r} given twice")
+    return GridAxis(key=key, values=values)
+
+
+def parse_seeds(text: str) -> tuple[int, int]:
+    """``A..B`` (both included) or a single ``N``."""
+    match = _SEEDS.match(text)
+    if match is None:
+        raise ConfigError(f"invalid --seeds {text!r}: expected A..B with whole numbers A <= B, e.g. 0..19")
+    first = int(match.group(1))
+    last = int(match.group(2)) if match.group(2) is not None else first
+    if last < first:
+        raise ConfigError(f"invalid --seeds {text!r}: expected A..B with whole numbers A <= B, e.g. 0..19")
+    return first, last
+
+
+def _check_grid_values(spec: SweepSpec, axis: GridAxis, source: str) -> None:
+    """Each value on its own, so the error names the grid rather than a merged config."""
+    if axis.key == GRID_FAULT:
+        for value in axis.values:
+            parse_fault(value, f"{source} {GRID_FAULT}")
+        return
+    if axis.key not in LEAF_TYPES or axis.key == "faults":
+        hint = f"; use `{GRID_FAULT}=KIND:AT:DURATION,...` to sweep faults" if axis.key == "faults" else ""
+        raise ConfigError(f"invalid {source} {axis.key}: no such key; see `{PROG} keys`{hint}")
+    for value in axis.values:
+        try:
+            build_config(spec.scenario, [(axis.key, value)])
+        except ConfigError as exc:
+            # build_config labels a pair "--set" (or, for a failed validator, not at
+            # all); here the pair came from the grid, so say so.
+            text = str(exc)
+            text = (
+                text.replace("(--set)", f"({source})", 1)
+                if "(--set)" in text
+                else text.replace(": ", f" ({source}): ", 1)
+            )
+            raise ConfigError(text) from None
+
+
+def validate(spec: SweepSpec, source: str = "--grid") -> None:
+    """Build every grid point's world config; raise :class:`ConfigError` on the first problem.
+
+    Fault targets are only checked by the world itself, so a point whose
+    faults name a target also builds (but does not run) its world.
+    """
+    keys = spec.grid_keys
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ConfigError(f"invalid {source} {repeated[0]}: the same key is given twice; list all values in one")
+    if spec.duration is not None:
+        try:
+            seconds = parse_duration(spec.duration)
+        except ValueError:
+            raise ConfigError(f"invalid --duration {spec.duration!r}: expected e.g. 90s, 10m, 2h") from None
+        if seconds <= 0:
+            raise ConfigError(f"invalid --duration {spec.duration!r}: must be > 0")
+    for axis in spec.grid:
+        _check_grid_values(spec, axis, source)
+    from emulator.world.world import World  # the world module pulls in every actor: only when needed
+
+    for point in spec.points():
+        task = spec.task(point, spec.seeds[0])
+        _, config = build_config(task.scenario, task.sets, task.faults)
+        if any(fault.target for fault in config.faults):
+            World(config, task.seed, VirtualClock())
+
+
+def run_command(task: RunTask) -> str:
+    """The ``outage-emulator run`` command line that replays ``task`` exactly."""
+    argv = [PROG, "run", "--scenario", task.scenario, "--seed", str(task.seed)]
+    for key, value in task.sets:
+        argv += ["--set", f"{key}={value}"]
+    for fault in task.faults:
+        argv += ["--fault", fault]
+    return shlex.join(argv)
+
+
+def flatten_outcomes(report: dict[str, Any]) -> dict[str, bool | int | float | None]:
+    """Every numeric, boolean or null field of every report section, as ``section.field``.
+
+    Generic on purpose: sections added to the report later (DWFM, EC2, NLB ...)
+    flow into the table, the summary and the plots without any change here.
+    """
+    flat: dict[str, bool | int | float | None] = {}
+
+    def walk(prefix: str, section: dict[str, Any]) -> None:
+        for name, value in section.items():
+            if isinstance(value, dict):
+                walk(f"{prefix}{name}.", value)
+            elif value is None or isinstance(value, (bool, int, float)):
+                flat[f"{prefix}{name}"] = value
+
+    for name, value in report.items():
+        if isinstance(value, dict) and name not in _BOOKKEEPING:
+            walk(f"{name}.", value)
+    return flat
+
+
+# Trio seeds its scheduler from one module-level generator (emulator.kernel.determinism):
+# two runs interleaved in threads of one process (a Dask worker with several
+# threads) would draw from it in turn and lose their determinism. One run at a
+# time per process keeps every row reproducible.
+_ONE_RUN_PER_PROCESS = threading.Lock()
+
+
+def execute_run(task: RunTask) -> dict[str, Any]:
+    """Run one task and return its row. Top level and import-light: spawn and Dask pickle it by name.
+
+    A run that fails (an actor crash, or anything else) becomes a ``failed``
+    row carrying its error, so one bad run never stops a sweep.
+    """
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
+    row: dict[str, Any] = dict(task.point)
+    row.update(seed=task.seed, status="ok", trace_hash="", error="")
+    try:
+        name, config = build_config(task.scenario, task.sets, task.faults)
+        with _ONE_RUN_PER_PROCESS:
+            report = run_world(config, seed=task.seed, scenario=name).report
+    except RunFailed as failure:
+        row.update(status="failed", trace_hash=failure.partial.get("trace_hash", ""), error=str(failure))
+        return row
+    except Exception as exc:
+        row.update(status="failed", error=f"internal error: {exc!r}")
+        return row
+    row["trace_hash"] = report["trace_hash"]
+    row.update(flatten_outcomes(report))
+    return row

@@ -1,0 +1,45 @@
+"""Reproducibility: per-actor random generators and Trio's scheduling order.
+
+Every random draw in the emulator comes from a generator derived from
+(seed, actor name), so adding an actor or reordering start-up never shifts
+another actor's draws.
+
+Trio deliberately randomises the order in which it runs each batch of
+runnable tasks, from a module-level ``random.Random``: it reverses half the
+batches, or, once Hypothesis is imported (its Trio plugin), sorts each batch
+by task creation and shuffles it. Two tasks woken at the same virtual instant
+would then interleave differently from run to run, and differently again
+depending on whether Hypothesis happens to be imported. So
+:func:`seed_trio_scheduler` switches Trio to its deterministic mode (the one
+Hypothesis uses) and seeds that generator at the start of each run. This is
+the only place that touches Trio's internals; ``tests/test_determinism.py``
+fails loudly if an upgrade moves them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import trio
+
+__all__ = ["actor_rng", "seed_trio_scheduler"]
+
+
+def actor_rng(seed: int, actor: str) -> random.Random:
+    """A generator private to one actor, stable across runs and code changes."""
+    digest = hashlib.sha256(f"{seed}:{actor}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def seed_trio_scheduler(seed: int) -> None:
+    """Make Trio's batch ordering a function of ``seed`` for this run."""
+    run_module = trio._core._run
+    scheduler_random = getattr(run_module, "_r", None)
+    if not isinstance(scheduler_random, random.Random) or not hasattr(run_module, "_ALLOW_DETERMINISTIC_SCHEDULING"):
+        raise RuntimeError(
+            "trio._core._run._r is gone: this Trio version changed its scheduler; "
+            "update emulator.kernel.determinism.seed_trio_scheduler"
+        )
+    setattr(run_module, "_ALLOW_DETERMINISTIC_SCHEDULING", True)  # noqa: B010 - Final in Trio
+    scheduler_random.seed(actor_rng(seed, "trio-scheduler").getrandbits(64))

@@ -1,0 +1,76 @@
+"""The run report: what happened, in numbers a user can compare and assert on.
+
+Built from a :class:`~emulator.world.world.World` at any point, so an internal
+failure still yields a partial report. Written atomically: a reader never
+sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from emulator.config.loading import flatten_config
+
+if TYPE_CHECKING:
+    from emulator.world.world import World
+
+from emulator.world.phases import phases_from_timeline
+
+__all__ = ["build_report", "write_report"]
+
+
+def build_report(world: World, *, scenario: str, wall_seconds: float, error: str | None = None) -> dict[str, Any]:
+    now = world.clock.now()
+    dns = world.dns_stats
+    report: dict[str, Any] = {
+        "seed": world.seed,
+        "scenario": scenario,
+        "completed": world.finished and error is None,
+        "config": flatten_config(world.config),
+        "virtual_seconds": round(now, 3),
+        "wall_seconds": round(wall_seconds, 3),
+        "events": world.trace.events,
+        "trace_hash": world.trace.hash,
+        "timeline": world.trace.timeline,
+        "phases": phases_from_timeline(world.trace.timeline),
+        "dns": {
+            "race_occurred": dns.race_occurred,
+            "races": dns.races,
+            "first_empty_at": dns.first_empty_at,
+            "empty_record_seconds": round(dns.empty_seconds_until(now), 3),
+            "stuck": dns.stuck,
+            "stuck_seconds": round(dns.stuck_seconds_until(now), 3),
+            "enactor_max_lag_generations": dns.enactor_max_lag_generations,
+            "plans_deleted": dns.plans_deleted,
+            "lock_conflicts": dns.lock_conflicts,
+            "stale_writes": dns.stale_writes,
+        },
+        "dynamodb": {
+            "requests": world.dynamodb_stats.requests,
+            "failed_unresolvable": world.dynamodb_stats.failed_unresolvable,
+            "error_seconds": round(world.error_episodes.seconds_until(now), 3),
+        },
+    }
+    report.update(world.fleet.report(now))
+    report.update(world.network.report())
+    if error is not None:
+        report["error"] = error
+    return report
+
+
+def write_report(report: dict[str, Any], path: Path) -> None:
+    """Write JSON atomically (temporary file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            json.dump(report, stream, indent=2, default=str)
+            stream.write("\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,67 @@
+"""Running one world to completion and turning it into a report.
+
+The only place that chooses the clock and calls ``trio.run``; the CLI, the
+benchmarks, the tests and the sweeps all come through here, so they all run
+exactly the same world for the same seed and config.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import trio
+
+from emulator.config.tree import Config
+from emulator.kernel.clock import Clock, RealtimeClock, VirtualClock
+from emulator.world.report import build_report
+from emulator.world.world import Observer, World
+
+__all__ = ["RunFailed", "RunResult", "make_clock", "run_world"]
+
+
+@attrs.frozen
+class RunResult:
+    report: dict[str, Any]
+    world: World
+
+
+class RunFailed(Exception):
+    """An actor crashed; ``partial`` holds the report as far as it got."""
+
+    def __init__(self, message: str, partial: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
+def make_clock(mode: str = "virtual", speed: float = 60.0) -> Clock:
+    if mode == "virtual":
+        return VirtualClock()
+    if mode == "realtime":
+        return RealtimeClock(speed=speed)
+    raise ValueError(f"unknown clock mode {mode!r}")
+
+
+def run_world(
+    config: Config,
+    *,
+    seed: int = 0,
+    scenario: str = "custom",
+    clock_mode: str = "virtual",
+    speed: float = 60.0,
+    observers: Sequence[Observer] = (),
+) -> RunResult:
+    """Build and run one world; raise :class:`RunFailed` with a partial report."""
+    world = World(config, seed, make_clock(clock_mode, speed))
+    started = time.perf_counter()
+    try:
+        trio.run(world.run, observers)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        partial = build_report(world, scenario=scenario, wall_seconds=time.perf_counter() - started, error=repr(exc))
+        raise RunFailed(f"internal error: {exc!r}", partial) from exc
+    report = build_report(world, scenario=scenario, wall_seconds=time.perf_counter() - started)
+    return RunResult(report=report, world=world)
