@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from actors.dns.messages import CleanupRequest, DnsStats
+from actors.dns.messages import CleanupRequest
+from actors.dns.stats import DnsStats
 
 if TYPE_CHECKING:
     import trio
@@ -53,5 +54,5 @@ async def run_cleanup(
             dns_store.delete_generation(generation)
             deleted += 1
         stats.plans_deleted += deleted
-        request.done.set()
+        request.done.send(deleted)
         trace.record("cleanup", "dns-cleanup", requested_by=request.enactor, below=threshold, deleted=deleted)

@@ -19,7 +19,8 @@ import math
 import random
 from typing import TYPE_CHECKING
 
-from actors.dns.messages import CleanupRequest, DnsStats, Plan, TransactionResult
+from actors.dns.messages import CleanupRequest, Plan, TransactionResult
+from actors.dns.stats import DnsStats
 
 if TYPE_CHECKING:
     import trio

@@ -1,13 +1,56 @@
-"""Messages and records shared by DynamoDB's DNS automation actors."""
+"""The DNS automation's message protocol: plans, change batches, queries, controls.
+
+Every request that expects an answer carries a one-shot :class:`Reply`; the
+requester owns the timeout. The plan store and the DNS store (Route 53) are
+each one task that serialises the requests on its channel, which is what
+makes each change batch atomic.
+
+Who sends what:
+
+* Planner -> plan store: :class:`PutPlan`.
+* Enactor -> plan store: :class:`GetNewestPlan`; Enactor -> Route 53:
+  :class:`GetRollbackState`, :class:`AcquireLock`, :class:`CommitBatch`;
+  Enactor -> clean-up: :class:`CleanupRequest`.
+* Clean-up -> plan store: :class:`ListGenerations`, :class:`DeletePlans`;
+  clean-up -> Route 53: :class:`DeleteRecordTrees`, :class:`GetRollbackState`.
+* Resolvers (DynamoDB's clients) -> Route 53: :class:`Resolve`.
+* Operator -> plan store: :class:`GetNewestPlan`; operator -> Route 53:
+  :class:`RestoreRecords`; operator -> Enactors: :class:`SetAutomation`.
+* Faults -> Route 53: :class:`ForceEmpty`; faults -> an Enactor: :class:`StallEnactor`.
+"""
 
 from __future__ import annotations
 
 import enum
 
 import attrs
-import trio
 
-__all__ = ["Address", "CleanupRequest", "Plan", "TransactionResult", "WeightedRecord"]
+from emulator.kernel.mailbox import Reply
+
+__all__ = [
+    "AcquireLock",
+    "Address",
+    "CleanupRequest",
+    "CommitBatch",
+    "DeletePlans",
+    "DeleteRecordTrees",
+    "EnactorControl",
+    "ForceEmpty",
+    "GetNewestPlan",
+    "GetRollbackState",
+    "ListGenerations",
+    "Plan",
+    "PlanStoreRequest",
+    "PutPlan",
+    "Resolve",
+    "RestoreRecords",
+    "RollbackState",
+    "Route53Request",
+    "SetAutomation",
+    "StallEnactor",
+    "TransactionResult",
+    "WeightedRecord",
+]
 
 Address = str
 
@@ -40,11 +83,12 @@ class CleanupRequest:
 
     The Enactor waits for ``done`` before its next pass: clean-up is part of
     finishing a plan, so it happens before that Enactor touches DNS again.
+    ``done`` carries the number of plans deleted.
     """
 
     generation: int
     enactor: str
-    done: trio.Event = attrs.field(factory=trio.Event)
+    done: Reply[int] = attrs.field(factory=Reply)
 
 
 class TransactionResult(enum.Enum):
@@ -57,28 +101,138 @@ class TransactionResult(enum.Enum):
     REFUSED_EMPTY = "refused_empty"  # plan protection: never apply an empty plan
 
 
-@attrs.define
-class DnsStats:
-    """What the report's ``dns`` section is made of; updated by the actors."""
+# -- plan store ----------------------------------------------------------------
 
-    race_occurred: bool = False
-    races: int = 0
-    first_empty_at: float | None = None
-    empty_since: float | None = None
-    empty_record_seconds: float = 0.0
-    stuck: bool = False
-    stuck_since: float | None = None
-    stuck_seconds: float = 0.0
-    enactor_max_lag_generations: int = 0
-    plans_deleted: int = 0
-    lock_conflicts: int = 0
-    stale_writes: int = 0
-    transactions: int = 0
 
-    def empty_seconds_until(self, now: float) -> float:
-        open_episode = now - self.empty_since if self.empty_since is not None else 0.0
-        return self.empty_record_seconds + open_episode
+@attrs.frozen
+class PutPlan:
+    """Planner -> plan store: a new generation (must be newer than every stored one)."""
 
-    def stuck_seconds_until(self, now: float) -> float:
-        open_episode = now - self.stuck_since if self.stuck_since is not None else 0.0
-        return self.stuck_seconds + open_episode
+    plan: Plan
+
+
+@attrs.frozen(eq=False)
+class GetNewestPlan:
+    """-> plan store: the newest plan, or None before the first."""
+
+    reply: Reply[Plan | None]
+
+
+@attrs.frozen(eq=False)
+class ListGenerations:
+    """-> plan store: every stored generation, oldest first."""
+
+    reply: Reply[tuple[int, ...]]
+
+
+@attrs.frozen(eq=False)
+class DeletePlans:
+    """Clean-up -> plan store: delete these generations; replies with those deleted."""
+
+    generations: tuple[int, ...]
+    reply: Reply[tuple[int, ...]]
+
+
+# -- Route 53 (the DNS store) -----------------------------------------------------
+
+
+@attrs.frozen(eq=False)
+class Resolve:
+    """Resolver -> Route 53: the endpoint's address set (empty: no error, no address)."""
+
+    endpoint: str
+    reply: Reply[tuple[Address, ...]]
+
+
+@attrs.frozen
+class RollbackState:
+    """What an Enactor reads before a pass, and clean-up before deleting.
+
+    ``rollback_generation`` is the rollback record: the plan last applied.
+    ``inconsistent_endpoints`` are endpoints whose active plan's records are
+    gone, so nothing can roll back from, or diff against, them (stuck).
+    """
+
+    rollback_generation: int
+    active_generations: frozenset[int]
+    record_generations: tuple[int, ...]
+    inconsistent_endpoints: int
+
+
+@attrs.frozen(eq=False)
+class GetRollbackState:
+    reply: Reply[RollbackState]
+
+
+@attrs.frozen(eq=False)
+class AcquireLock:
+    """Delete and re-create the endpoint's lock record (holder, expiry); False if held."""
+
+    endpoint: str
+    holder: str
+    ttl_s: float
+    reply: Reply[bool]
+
+
+@attrs.frozen(eq=False)
+class CommitBatch:
+    """The all-or-nothing change batch for one endpoint; releases the lock.
+
+    With ``conditional_on_generation`` (the race fix) the batch applies only
+    if the endpoint's active generation is older than the plan's, checked
+    inside the batch, at the moment of the write.
+    """
+
+    endpoint: str
+    plan: Plan
+    holder: str
+    conditional_on_generation: bool
+    refuse_empty: bool
+    reply: Reply[TransactionResult]
+
+
+@attrs.frozen(eq=False)
+class DeleteRecordTrees:
+    """Clean-up -> Route 53: delete every record of these generations (replies with the count)."""
+
+    generations: tuple[int, ...]
+    reply: Reply[int]
+
+
+@attrs.frozen
+class RestoreRecords:
+    """Operator -> Route 53: the manual repair, every endpoint re-pointed at ``plan``."""
+
+    plan: Plan
+
+
+@attrs.frozen
+class ForceEmpty:
+    """Fault -> Route 53: answer ``endpoint`` with no address (or stop doing so)."""
+
+    endpoint: str
+    empty: bool
+
+
+# -- Enactor controls ---------------------------------------------------------------
+
+
+@attrs.frozen
+class SetAutomation:
+    """Operator -> Enactor: the global off-switch for the DNS automation."""
+
+    enabled: bool
+
+
+@attrs.frozen
+class StallEnactor:
+    """Fault -> Enactor: do nothing until virtual time ``until`` (a host pause)."""
+
+    until: float
+
+
+EnactorControl = SetAutomation | StallEnactor
+PlanStoreRequest = PutPlan | GetNewestPlan | ListGenerations | DeletePlans
+Route53Request = (
+    Resolve | GetRollbackState | AcquireLock | CommitBatch | DeleteRecordTrees | RestoreRecords | ForceEmpty
+)

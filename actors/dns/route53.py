@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from actors.dns.messages import Address, DnsStats, Plan, TransactionResult
+from actors.dns.messages import Address, Plan, TransactionResult
+from actors.dns.stats import DnsStats
 
 if TYPE_CHECKING:
     from emulator.kernel.clock import Clock

@@ -13,7 +13,21 @@ from typing import Protocol
 import attrs
 from trio.lowlevel import Abort, Task, current_task, reschedule, wait_task_rescheduled
 
-__all__ = ["DwfmStats", "Lease", "LeaseAuthority", "LeaseState", "WorkItem", "WorkOutcome"]
+__all__ = [
+    "DwfmStats",
+    "InstanceLaunched",
+    "InstanceTerminated",
+    "Lease",
+    "LeaseAuthority",
+    "LeaseChanges",
+    "LeaseState",
+    "RestartHost",
+    "SetAdmission",
+    "SetLaunchAdmission",
+    "SetLaunchThrottle",
+    "WorkItem",
+    "WorkOutcome",
+]
 
 
 class LeaseState(enum.IntEnum):
@@ -138,3 +152,67 @@ class DwfmStats:
 
     def count(self, outcome: WorkOutcome, n: int = 1) -> None:
         self.work[outcome] += n
+
+
+# -- EC2's published protocol (read by Network Manager, NLB and the operator) ----------
+
+
+@attrs.frozen
+class InstanceLaunched:
+    """Launcher -> subscribers (Network Manager, NLB autoscaling): a new instance on ``droplet``."""
+
+    instance_id: int
+    az: int
+    droplet: int
+    at: float
+
+
+@attrs.frozen
+class InstanceTerminated:
+    """-> Network Manager: an instance went away (customers, or NLB retiring a target)."""
+
+    instance_id: int
+    az: int
+    droplet: int
+    at: float
+
+
+@attrs.frozen
+class LeaseChanges:
+    """DWFM host -> subscribers (launcher, Network Manager), once per check tick with news.
+
+    ``lapsed``: droplets whose lease this host found lapsed; ``restored``:
+    droplets whose lease it re-established since its last message. A
+    subscriber keeps its own view of which droplets are leased from these.
+    """
+
+    host: str
+    lapsed: tuple[int, ...]
+    restored: tuple[int, ...]
+
+
+@attrs.frozen
+class SetLaunchAdmission:
+    """Network Manager -> launcher (queue-size throttling): refuse launches while closed."""
+
+    open: bool
+
+
+@attrs.frozen
+class SetLaunchThrottle:
+    """Operator -> launcher: a token-bucket limit on launches (0: none)."""
+
+    per_s: float
+
+
+@attrs.frozen
+class SetAdmission:
+    """Operator -> DWFM host: admission control by queue size (AWS remediation 6)."""
+
+    enabled: bool
+    max_queue: int
+
+
+@attrs.frozen
+class RestartHost:
+    """Operator -> DWFM host: restart it, which empties its work queue."""

@@ -8,9 +8,11 @@ reach the instance.
 
 from __future__ import annotations
 
+import attrs
+
 from actors.ec2.messages import Lease
 
-__all__ = ["DATA_PLANE", "FULLY_PROPAGATED", "NetworkedInstance", "checker_bit"]
+__all__ = ["DATA_PLANE", "FULLY_PROPAGATED", "NetworkedInstance", "PropagationProgress", "checker_bit"]
 
 DATA_PLANE = 1 << 3
 FULLY_PROPAGATED = 0b1111
@@ -40,3 +42,16 @@ class NetworkedInstance:
     @property
     def fully_propagated(self) -> bool:
         return self.propagated == FULLY_PROPAGATED
+
+
+@attrs.frozen
+class PropagationProgress:
+    """Network Manager -> NLB (health checkers, data plane): places that now know instances.
+
+    ``updates`` pairs an instance id with the bits (see :func:`checker_bit`,
+    :data:`DATA_PLANE`) newly propagated for it. Sent in batches, once per
+    ``network_manager.publish_interval_s`` with news, as a control plane
+    pushes configuration to its data plane.
+    """
+
+    updates: tuple[tuple[int, int], ...]

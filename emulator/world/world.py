@@ -18,10 +18,11 @@ import trio
 from actors.control import ControlPlane
 from actors.dns.cleanup import run_cleanup
 from actors.dns.enactor import DnsEnactor
-from actors.dns.messages import CleanupRequest, DnsStats
+from actors.dns.messages import CleanupRequest
 from actors.dns.plan_store import PlanStore
 from actors.dns.planner import endpoint_names, make_plan, run_planner
 from actors.dns.route53 import DnsStore
+from actors.dns.stats import DnsStats
 from actors.dynamodb.service import CachingResolver, DynamoDBClient, DynamoDBStats, DynamoDBStore
 from actors.dynamodb.workload import ErrorEpisodes, run_client
 from actors.operator.recovery import run_nlb_runbook, run_throttle_relaxation

@@ -1,0 +1,64 @@
+"""The kernel's slim channels: a reply reaches a waiting requester once, never a departed one."""
+
+from __future__ import annotations
+
+import trio
+
+from emulator.kernel.clock import VirtualClock
+from emulator.kernel.mailbox import Inbox, Reply
+
+
+async def _with_clock(body: object) -> None:
+    clock = VirtualClock()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(clock.run)
+        await body(clock, nursery)  # type: ignore[operator]
+        nursery.cancel_scope.cancel()
+
+
+def test_a_reply_before_the_deadline_is_delivered_and_the_sender_learns_it_was() -> None:
+    outcome: dict[str, object] = {}
+
+    async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
+        reply: Reply[str] = Reply()
+        clock.call_at(5.0, lambda: outcome.setdefault("delivered", reply.send("done")))
+        outcome["answer"] = await reply.wait_until(clock, 10.0)
+        outcome["at"] = clock.now()
+
+    trio.run(_with_clock, body)
+    assert outcome == {"delivered": True, "answer": "done", "at": 5.0}
+
+
+def test_a_requester_that_timed_out_gets_none_and_a_late_reply_is_refused() -> None:
+    outcome: dict[str, object] = {}
+
+    async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
+        reply: Reply[str] = Reply()
+        clock.call_at(15.0, lambda: outcome.setdefault("delivered", reply.send("late")))
+        outcome["answer"] = await reply.wait_until(clock, 10.0)
+        outcome["at"] = clock.now()
+        await clock.sleep(10.0)
+
+    trio.run(_with_clock, body)
+    assert outcome == {"answer": None, "at": 10.0, "delivered": False}
+
+
+def test_an_inbox_delivers_in_order_and_parks_its_reader_until_the_next_message() -> None:
+    received: list[tuple[float, int]] = []
+
+    async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
+        inbox: Inbox[int] = Inbox()
+
+        async def reader() -> None:
+            while True:
+                message = await inbox.receive()
+                received.append((clock.now(), message))
+
+        nursery.start_soon(reader)
+        inbox.send_nowait(1)
+        inbox.send_nowait(2)
+        clock.call_at(7.0, inbox.send_nowait, 3)
+        await clock.sleep(8.0)
+
+    trio.run(_with_clock, body)
+    assert received == [(0.0, 1), (0.0, 2), (7.0, 3)]
