@@ -13,7 +13,7 @@ from collections.abc import Callable
 import trio
 
 from actors.control import ControlPlane
-from actors.dynamodb.service import CachingResolver, DynamoDBClient, DynamoDBStore
+from actors.dynamodb.service import DynamoDBClient
 from actors.ec2.collapse_monitor import run_collapse_monitor
 from actors.ec2.droplet import run_droplet
 from actors.ec2.dwfm_host import DwfmHost
@@ -40,8 +40,7 @@ class Fleet:
         rng: Callable[[str], random.Random],
         trace: Trace,
         control: ControlPlane,
-        resolver: Callable[[], CachingResolver],
-        dynamodb: DynamoDBStore,
+        client: Callable[[str], DynamoDBClient],
     ) -> None:
         self._config = config
         self._azs = azs
@@ -64,7 +63,7 @@ class Fleet:
                 rng=rng(f"dwfm-{azs[az]}-{index}"),
                 config=dwfm,
                 control=control,
-                client=DynamoDBClient(resolver(), dynamodb, rng(f"dwfm-client-{azs[az]}-{index}")),
+                client=client(f"dwfm-client-{azs[az]}-{index}"),
                 stats=self.stats,
                 trace=trace,
             )

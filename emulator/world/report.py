@@ -25,7 +25,6 @@ __all__ = ["build_report", "write_report"]
 
 def build_report(world: World, *, scenario: str, wall_seconds: float, error: str | None = None) -> dict[str, Any]:
     now = world.clock.now()
-    dns = world.dns_stats
     report: dict[str, Any] = {
         "seed": world.seed,
         "scenario": scenario,
@@ -37,26 +36,8 @@ def build_report(world: World, *, scenario: str, wall_seconds: float, error: str
         "trace_hash": world.trace.hash,
         "timeline": world.trace.timeline,
         "phases": phases_from_timeline(world.trace.timeline),
-        "dns": {
-            "race_occurred": dns.race_occurred,
-            "races": dns.races,
-            "first_empty_at": dns.first_empty_at,
-            "empty_record_seconds": round(dns.empty_seconds_until(now), 3),
-            "stuck": dns.stuck,
-            "stuck_seconds": round(dns.stuck_seconds_until(now), 3),
-            "enactor_max_lag_generations": dns.enactor_max_lag_generations,
-            "plans_deleted": dns.plans_deleted,
-            "lock_conflicts": dns.lock_conflicts,
-            "stale_writes": dns.stale_writes,
-        },
-        "dynamodb": {
-            "requests": world.dynamodb_stats.requests,
-            "failed_unresolvable": world.dynamodb_stats.failed_unresolvable,
-            "error_seconds": round(world.error_episodes.seconds_until(now), 3),
-        },
     }
-    report.update(world.fleet.report(now))
-    report.update(world.network.report())
+    report.update(world.report_sections())
     if error is not None:
         report["error"] = error
     return report

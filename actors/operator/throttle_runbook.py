@@ -1,53 +1,25 @@
-"""The operator's later runbooks: NLB failover, and relaxing EC2's throttles.
+"""The operator's throttle runbook: relaxing EC2's throttles once leases are back.
 
-*NLB.* Once health checks are seen flapping (06:52 in the incident), the
-operator takes ``disable_failover_delay_s`` to disable automatic AZ failover
-(09:36), which puts every node back in DNS and so returns all healthy
-capacity, then re-enables it ``reenable_failover_delay_s`` later (14:09).
-
-*Throttles.* Once every lease is back, the operator waits
-``relax_throttles_delay_s`` (11:23) and then doubles the launch rate limit
-every ``relax_stage_interval_s`` until it is lifted, when admission control
-returns to its configured setting (EC2 fully recovered, 13:50).
+Once every lease is back, the operator waits ``relax_throttles_delay_s``
+(11:23) and then doubles the launch rate limit every ``relax_stage_interval_s``
+until it is lifted, when admission control returns to its configured setting
+(EC2 fully recovered, 13:50).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from actors.operator.runbooks import act
+from actors.operator.actions import act
 
 if TYPE_CHECKING:
     from actors.control import ControlPlane
     from actors.ec2.messages import DwfmStats
-    from actors.nlb.load_balancers import NlbStats
     from actors.operator.config import OperatorConfig
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
-__all__ = ["run_nlb_runbook", "run_throttle_relaxation"]
-
-
-async def run_nlb_runbook(
-    *,
-    clock: Clock,
-    operator: OperatorConfig,
-    configured_failover: bool,
-    stats: NlbStats,
-    control: ControlPlane,
-    trace: Trace,
-) -> None:
-    while True:
-        await clock.sleep(operator.poll_s)
-        if not stats.flapping:
-            continue
-        act(trace, control, "paged_nlb")
-        await clock.sleep(operator.disable_failover_delay_s)
-        control.nlb_automatic_failover = False
-        act(trace, control, "disabled_failover")
-        await clock.sleep(operator.reenable_failover_delay_s)
-        control.nlb_automatic_failover = configured_failover
-        act(trace, control, "reenabled_failover")
+__all__ = ["run_throttle_relaxation"]
 
 
 async def run_throttle_relaxation(

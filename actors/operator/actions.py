@@ -1,0 +1,17 @@
+"""One runbook step: a timeline milestone ``operator_<action>`` and its count."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from actors.control import ControlPlane
+    from emulator.kernel.trace import Trace
+
+__all__ = ["act"]
+
+
+def act(trace: Trace, control: ControlPlane, action: str, **fields: object) -> None:
+    """One runbook step: a timeline milestone ``operator_<action>`` and its count."""
+    trace.milestone(f"operator_{action}", "operator", **fields)
+    control.note_operator_action(action)
