@@ -16,6 +16,7 @@ import trio
 
 from emulator.config.tree import Config
 from emulator.kernel.clock import Clock, RealtimeClock, VirtualClock
+from emulator.world.crash import crashed_actor, innermost_error
 from emulator.world.report import build_report
 from emulator.world.world import Observer, World
 
@@ -61,7 +62,11 @@ def run_world(
     except KeyboardInterrupt:
         raise
     except Exception as exc:
-        partial = build_report(world, scenario=scenario, wall_seconds=time.perf_counter() - started, error=repr(exc))
-        raise RunFailed(f"internal error: {exc!r}", partial) from exc
+        error = innermost_error(exc)
+        actor = crashed_actor(exc) or "the runtime"
+        message = f"{actor} crashed at virtual time {world.clock.now():.3f} s (seed {seed}): {error!r}"
+        partial = build_report(world, scenario=scenario, wall_seconds=time.perf_counter() - started, error=message)
+        partial["crashed_actor"] = actor
+        raise RunFailed(f"internal error: {message}", partial) from exc
     report = build_report(world, scenario=scenario, wall_seconds=time.perf_counter() - started)
     return RunResult(report=report, world=world)
