@@ -1,6 +1,13 @@
-"""Configuration of The operator's runbooks and their human delays.
+"""Configuration of the operator's runbooks and their human delays.
 
 Part of the config tree (:mod:`emulator.config.tree`); units are in the names.
+
+Most of these delays are **calibrated**: copied from the gaps between AWS's
+own timeline entries, so that the emulated operator acts when AWS's engineers
+did. The milestones they place are therefore not predictions of the model;
+the printed comparison with AWS's timeline says so, milestone by milestone.
+Each such field carries ``metadata={"calibrated": "<the AWS gap it copies>"}``,
+which ``outage-emulator keys``, the report and the comparison read.
 """
 
 from __future__ import annotations
@@ -8,30 +15,46 @@ from __future__ import annotations
 import attrs
 from attrs.validators import ge, gt
 
-__all__ = ["OperatorConfig"]
+__all__ = ["OperatorConfig", "calibrated"]
+
+
+def calibrated(default: float, gap: str, *, positive: bool = False) -> float:
+    """A delay copied from AWS's timeline; ``gap`` names the two entries it spans."""
+    return attrs.field(default=default, validator=gt(0) if positive else ge(0), metadata={"calibrated": gap})
 
 
 @attrs.frozen
 class OperatorConfig:
-    """AWS's engineers as an automated runbook (delays from the timeline)."""
+    """AWS's engineers as an automated runbook."""
 
     enabled: bool = True
+    # How often the runbooks look at the metrics (an on-call's alert evaluation).
     poll_s: float = attrs.field(default=60.0, validator=gt(0))
-    detect_delay_s: float = attrs.field(default=3000.0, validator=ge(0))
-    dns_repair_delay_s: float = attrs.field(default=6420.0, validator=ge(0))
+    detect_delay_s: float = calibrated(3000.0, "23:48 errors start -> 00:38 DNS identified as the cause (50 min)")
+    dns_repair_delay_s: float = calibrated(6420.0, "00:38 DNS identified -> 02:25 all DNS records restored (107 min)")
     # AWS disabled the DNS automation worldwide after repairing the records;
     # turn this off (as soaks do) to let the race recur after each repair.
     pause_dns_automation_after_repair: bool = True
     # DWFM runbook (none existed: 04:14 in the incident): after DWFM is seen
     # collapsed, wait, throttle incoming work and launches, then restart
     # congested DWFM hosts one at a time.
-    dwfm_action_delay_s: float = attrs.field(default=5700.0, validator=ge(0))
+    dwfm_action_delay_s: float = calibrated(
+        5700.0, "02:39 DWFM seen collapsed (as emulated) -> 04:14 DWFM throttled, hosts restarted (95 min)"
+    )
     dwfm_throttle_max_queue: int = attrs.field(default=16, validator=ge(1))
     launch_throttle_per_s: float = attrs.field(default=0.2, validator=ge(0))
     dwfm_restart_interval_s: float = attrs.field(default=720.0, validator=ge(0))
     # After leases are back, relax the launch throttle in stages (11:23 -> 13:50).
-    relax_throttles_delay_s: float = attrs.field(default=21300.0, validator=ge(0))
-    relax_stage_interval_s: float = attrs.field(default=1800.0, validator=gt(0))
+    relax_throttles_delay_s: float = calibrated(
+        21300.0, "05:28 every droplet leased again -> 11:23 operators start relaxing throttles (355 min)"
+    )
+    relax_stage_interval_s: float = calibrated(
+        1800.0, "11:23 relaxing starts -> 13:50 EC2 fully recovered, over the doubling stages", positive=True
+    )
     # NLB: disable automatic failover after flapping is seen (06:52 -> 09:36), re-enable later (14:09).
-    disable_failover_delay_s: float = attrs.field(default=9840.0, validator=ge(0))
-    reenable_failover_delay_s: float = attrs.field(default=16380.0, validator=ge(0))
+    disable_failover_delay_s: float = calibrated(
+        9840.0, "06:52 NLB flapping detected -> 09:36 automatic failover disabled (164 min)"
+    )
+    reenable_failover_delay_s: float = calibrated(
+        16380.0, "09:36 automatic failover disabled -> 14:09 re-enabled (273 min)"
+    )

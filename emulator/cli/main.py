@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from emulator.cli.output import PROG, configure_logging, print_summary, print_timeline
+from emulator.cli.output import PROG, configure_logging, print_aws_comparison, print_summary, print_timeline
 from emulator.cli.run_outputs import add_run_output_options, open_run_outputs
 from emulator.cli.soak import add_soak_command, command_soak
 from emulator.cli.sweep import add_sweep_parser, command_sweep
@@ -116,6 +116,7 @@ def _command_run(args: argparse.Namespace) -> int:
         return 1
     if not args.quiet:
         print_timeline(result.report)
+        print_aws_comparison(result.report)
     print_summary(result.report)
     if args.report:
         write_report(result.report, args.report)

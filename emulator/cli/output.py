@@ -15,7 +15,7 @@ import structlog
 from emulator.kernel.durations import format_duration
 from emulator.world.aws_timeline import annotate
 
-__all__ = ["PROG", "configure_logging", "print_summary", "print_timeline"]
+__all__ = ["PROG", "configure_logging", "print_aws_comparison", "print_summary", "print_timeline"]
 
 PROG = "outage-emulator"
 
@@ -35,7 +35,7 @@ def configure_logging(log_format: str, quiet: bool) -> None:
 
 def print_timeline(report: dict[str, Any]) -> None:
     print("Timeline (virtual time since start | as PDT, anchored on the first DynamoDB error | AWS's):")
-    for entry, clock, aws in annotate(report["timeline"]):
+    for entry, clock, aws in annotate(report):
         details = " ".join(f"{k}={v}" for k, v in entry.items() if k not in ("t", "event", "actor"))
         line = f"  {format_duration(entry['t'])} {clock or '':>5}  {entry['event']:<31} {entry['actor']:<24} {details}"
         print(f"{line.rstrip():<118} [AWS {aws}]" if aws else line.rstrip())
@@ -81,3 +81,29 @@ def print_summary(report: dict[str, Any]) -> None:
         f"min_capacity={nlb['min_capacity_fraction']:.2f} connection_errors={nlb['connection_errors']:.0f} "
         f"healthcheck_max_delay={nlb['healthcheck_max_delay_seconds']:.0f}s"
     )
+
+
+def _hm(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes = round(abs(seconds) / 60)
+    sign = " " if minutes == 0 else "-" if seconds < 0 else "+"
+    return f"{sign}{minutes // 60}h{minutes % 60:02d}"
+
+
+def print_aws_comparison(report: dict[str, Any]) -> None:
+    """AWS's milestones against ours: calibrated (a copied operator delay) or emergent."""
+    comparison = report.get("aws_comparison")
+    if not comparison:
+        return
+    print("Beside AWS's timeline (PDT; calibrated = placed by an operator delay copied from AWS's gaps):")
+    print(f"  {'AWS':>5} {'ours':>5} {'delta':>6}  {'kind':<10} milestone")
+    for row in comparison["milestones"]:
+        ours = row["ours_pdt"] or "-"
+        keys = f" ({', '.join(row['calibrated_by'])})" if row["calibrated_by"] else ""
+        print(f"  {row['aws_pdt']:>5} {ours:>5} {_hm(row['delta_s']):>6}  {row['kind']:<10} {row['what']}{keys}")
+    print(f"  {'phase':<16} {'AWS':>6} {'ours':>6} {'ratio':>6}")
+    for row in comparison["phases"]:
+        ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
+        aws, ours = _hm(row["aws_s"]).strip("+"), _hm(row["ours_s"]).strip("+")
+        print(f"  {row['phase']:<16} {aws:>6} {ours:>6} {ratio:>6}")

@@ -19,7 +19,7 @@ from emulator.config.scenarios import SCENARIOS
 from emulator.config.tree import FAULT_KINDS, Config, FaultSpec
 from emulator.kernel.durations import parse_duration
 
-__all__ = ["ConfigError", "build_config", "flatten_config", "parse_fault", "parse_set"]
+__all__ = ["ConfigError", "build_config", "field_metadata", "flatten_config", "parse_fault", "parse_set"]
 
 
 class ConfigError(ValueError):
@@ -217,7 +217,22 @@ def build_config(
     return name, _build(Config, flat)
 
 
+def field_metadata(key: str) -> Mapping[str, Any]:
+    """The attrs metadata of a leaf key's field (e.g. ``calibrated``: the AWS gap it copies)."""
+    *path, name = key.split(".")
+    owner: Any = Config()
+    for part in path:
+        owner = getattr(owner, part)
+    return attrs.fields_dict(type(owner))[name].metadata
+
+
 def describe_keys() -> list[str]:
-    """One line per settable key with its default, for ``outage-emulator keys``."""
+    """One line per settable key with its default, for ``outage-emulator keys``; calibrated ones say so."""
     defaults = flatten_config(Config())
-    return [f"{key} = {defaults[key]!r}" for key in sorted(LEAF_TYPES) if key != "faults"]
+    lines = []
+    for key in sorted(LEAF_TYPES):
+        if key == "faults":
+            continue
+        calibrated = field_metadata(key).get("calibrated")
+        lines.append(f"{key} = {defaults[key]!r}" + (f"  # calibrated: {calibrated}" if calibrated else ""))
+    return lines

@@ -18,6 +18,7 @@ from emulator.config.loading import flatten_config
 if TYPE_CHECKING:
     from emulator.world.world import World
 
+from emulator.world.aws_timeline import compare_with_aws
 from emulator.world.phases import phases_from_timeline
 
 __all__ = ["build_report", "write_report"]
@@ -38,6 +39,7 @@ def build_report(world: World, *, scenario: str, wall_seconds: float, error: str
         "phases": phases_from_timeline(world.trace.timeline),
     }
     report.update(world.report_sections())
+    report["aws_comparison"] = compare_with_aws(report)
     if error is not None:
         report["error"] = error
     return report

@@ -1,0 +1,62 @@
+"""The comparison with AWS's timeline says which of our times are calibrated, and matches
+phase boundaries to the phase, not to its first blip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.config.loading import LEAF_TYPES, describe_keys, field_metadata
+from emulator.world.aws_timeline import AWS_MILESTONES, compare_with_aws
+
+
+def _calibrated_keys() -> dict[str, str]:
+    """Every config key whose field carries ``calibrated`` metadata, with the AWS gap it copies."""
+    return {key: gap for key in LEAF_TYPES if (gap := field_metadata(key).get("calibrated"))}
+
+
+def test_every_milestone_placed_by_a_copied_delay_is_labelled_calibrated_and_names_its_config_keys() -> None:
+    calibrated = _calibrated_keys()
+    operator_delays = {key for key in calibrated if key.startswith("operator.")}
+    named = {key for milestone in AWS_MILESTONES for key in milestone.calibrated_by}
+    assert named <= set(LEAF_TYPES), "every key a milestone names is a real config key"
+    assert named <= set(calibrated), "a milestone is labelled calibrated only by calibrated keys"
+    assert operator_delays <= named, "every calibrated operator delay places some milestone"
+
+
+def _report(timeline: list[dict[str, Any]], phases: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"timeline": timeline, "phases": phases, "virtual_seconds": 20 * 3600.0}
+
+
+def test_a_phase_boundary_is_the_sustained_phase_not_its_first_blip() -> None:
+    timeline = [{"t": 1000.0, "event": "dynamodb_errors_start", "actor": "c"}]
+    phases = [
+        {"name": "network_backlog", "start": 5000.0, "end": 5360.0},  # a 6-minute blip
+        {"name": "network_backlog", "start": 9000.0, "end": 20000.0},
+        {"name": "network_backlog", "start": 21000.0, "end": 22000.0},
+    ]
+    rows = {row["what"]: row for row in compare_with_aws(_report(timeline, phases))["milestones"]}
+    assert rows["propagation latency rises"]["ours_s"] == 8000.0
+    assert rows["propagation back to normal"]["ours_s"] == 21000.0
+    assert rows["propagation latency rises"]["kind"] == "emergent"
+    assert rows["DynamoDB errors start"]["kind"] == "anchor" and rows["DynamoDB errors start"]["delta_s"] == 0.0
+    backlog = next(
+        row for row in compare_with_aws(_report(timeline, phases))["phases"] if row["phase"] == "network_backlog"
+    )
+    assert backlog["ours_s"] == 22000.0 - 9000.0 and backlog["aws_s"] == 4 * 3600 + 15 * 60
+
+
+def test_a_calibrated_milestone_reports_its_delta_from_aws() -> None:
+    timeline = [
+        {"t": 100.0, "event": "dynamodb_errors_start", "actor": "c"},
+        {"t": 100.0 + 3000.0 + 60.0, "event": "operator_identified_dns", "actor": "operator"},
+    ]
+    row = next(r for r in compare_with_aws(_report(timeline, []))["milestones"] if r["aws_pdt"] == "00:38")
+    assert row["kind"] == "calibrated" and row["calibrated_by"] == ["operator.detect_delay_s"]
+    assert row["ours_pdt"] == "00:39" and row["delta_s"] == 60.0
+
+
+def test_keys_lists_every_calibrated_key_as_calibrated() -> None:
+    lines = {line.split(" = ")[0]: line for line in describe_keys()}
+    for key, gap in _calibrated_keys().items():
+        assert f"# calibrated: {gap}" in lines[key]
+    assert "calibrated" not in lines["dns.enactors"]
