@@ -124,6 +124,8 @@ def write_plot(
     figure.suptitle(title, fontsize=11, x=0.01, ha="left")
     figure.tight_layout(rect=(0, 0, 0.9 if handles else 1, 0.97))
     try:
-        atomic_write(path, lambda stream: figure.savefig(stream, format="png", dpi=90))
+        atomic_write(
+            path, lambda stream: figure.savefig(stream, format=path.suffix.lstrip(".").lower() or "png", dpi=90)
+        )
     finally:
         plt.close(figure)

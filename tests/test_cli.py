@@ -22,7 +22,7 @@ def _run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, 
 def test_run_prints_timeline_and_summary_and_writes_the_report(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    report_path = tmp_path / "out" / "report.json"
+    report_path = tmp_path / "report.json"
     code, out, _ = _run_cli(capsys, "run", "--seed", "3", "--duration", "2h", "--report", str(report_path))
     assert code == 0
     assert "Timeline" in out and "dns_race" in out and "Summary" in out

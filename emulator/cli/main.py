@@ -8,13 +8,17 @@ Exit status: 0 for a completed run (whatever happened in it), 2 for bad input
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from emulator.cli.output import PROG, configure_logging, print_aws_comparison, print_summary, print_timeline
-from emulator.cli.run_outputs import add_run_output_options, open_run_outputs
+from emulator.cli.paths import STDOUT, check_output
+from emulator.cli.run_outputs import PLOT_SUFFIXES, add_run_output_options, open_run_outputs
 from emulator.cli.soak import add_soak_command, command_soak
 from emulator.cli.sweep import add_sweep_parser, command_sweep
 from emulator.config.loading import ConfigError, build_config, describe_keys, parse_set
@@ -70,7 +74,9 @@ def _add_world_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--fault", dest="faults", action="append", default=[], metavar="KIND:AT:DURATION")
     parser.add_argument("--duration", type=_duration, help="virtual run time, e.g. 6h (run.duration_s)")
-    parser.add_argument("--report", type=Path, metavar="FILE.json")
+    parser.add_argument(
+        "--report", type=Path, metavar="FILE.json", help="write the full JSON report here ('-': to stdout)"
+    )
     parser.add_argument("--log-format", choices=("console", "json"), default="console")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
 
@@ -81,7 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="play a scenario once and report")
     _add_world_options(run)
     run.add_argument("--clock", choices=("virtual", "realtime"), default="virtual")
-    run.add_argument("--speed", type=_speed, default=60.0, help="virtual seconds per wall second (realtime)")
+    run.add_argument(
+        "--speed", type=_speed, default=None, help="virtual seconds per wall second, with --clock realtime (default 60)"
+    )
     add_run_output_options(run)
     add_soak_command(commands, world_options=_add_world_options, speed=_speed)
     commands.add_parser("keys", help="list every configuration key and its default")
@@ -94,8 +102,17 @@ def _command_run(args: argparse.Namespace) -> int:
     sets = [parse_set(text) for text in args.sets]
     if args.duration is not None:
         sets.append(("run.duration_s", str(args.duration)))
+    if args.speed is not None and args.clock == "virtual":
+        raise ConfigError(
+            f"invalid --speed {args.speed:g}: applies only with --clock realtime (virtual time has no speed)"
+        )
+    check_output("--report", args.report, (".json",), allow_stdout=True)
+    check_output("--openmetrics", args.openmetrics)
+    check_output("--plot", args.plot, PLOT_SUFFIXES)
     scenario, config = build_config(args.scenario, sets, args.faults)
     configure_logging(args.log_format, args.quiet)
+    # With --report -, stdout carries the JSON alone; what people read goes to stderr.
+    human = sys.stderr if args.report == STDOUT else sys.stdout
     try:
         with open_run_outputs(args, config) as outputs:
             result = run_world(
@@ -103,25 +120,36 @@ def _command_run(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 scenario=scenario,
                 clock_mode=args.clock,
-                speed=args.speed,
+                speed=args.speed or 60.0,
                 observers=outputs.observers,
             )
     except RunFailed as failure:
         if args.report:
-            write_report(failure.partial, args.report)
+            _write_report(failure.partial, args.report)
         print(
             f"{PROG}: {failure} (partial report{' in ' + str(args.report) if args.report else ' not requested'})",
             file=sys.stderr,
         )
         return 1
-    if not args.quiet:
-        print_timeline(result.report)
-        print_aws_comparison(result.report)
-    print_summary(result.report)
+    # Files first: a reader that closes the pipe early (| head) must not cost the report.
     if args.report:
-        write_report(result.report, args.report)
-    outputs.write(result.report)
+        _write_report(result.report, args.report)
+    outputs.write(result.report, stream=human)
+    with contextlib.redirect_stdout(human):
+        if not args.quiet:
+            print_timeline(result.report)
+            print_aws_comparison(result.report)
+        print_summary(result.report)
     return 0
+
+
+def _write_report(report: dict[str, Any], path: Path) -> None:
+    if path == STDOUT:
+        json.dump(report, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    else:
+        write_report(report, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -142,3 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (| head): end quietly, as other command-line tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

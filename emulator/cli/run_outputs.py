@@ -10,10 +10,11 @@ written, as a :class:`~emulator.config.loading.ConfigError`: one line, exit 2.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import attrs
 from prometheus_client import CollectorRegistry
@@ -25,7 +26,16 @@ from metrics.exporter import DEFAULT_ADDR, ExporterError, serve_metrics
 from metrics.factory import Metrics, build_metrics
 from metrics.recorder import DEFAULT_MAX_SAMPLES, Recorder
 
-__all__ = ["RunOutputs", "add_metrics_options", "add_run_output_options", "open_run_outputs", "serving"]
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+__all__ = [
+    "PLOT_SUFFIXES",
+    "RunOutputs",
+    "add_metrics_options",
+    "add_run_output_options",
+    "open_run_outputs",
+    "serving",
+]
 
 
 def _port(text: str) -> int:
@@ -50,7 +60,9 @@ def add_metrics_options(parser: argparse.ArgumentParser, *, default_port: int | 
 def add_run_output_options(parser: argparse.ArgumentParser) -> None:
     add_metrics_options(parser)
     parser.add_argument("--openmetrics", type=Path, metavar="FILE", help="write the recorded series, virtual time")
-    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the recorded series, phases shaded")
+    parser.add_argument(
+        "--plot", type=Path, metavar="FILE.png", help="draw the recorded series, phases shaded (.png, .svg or .pdf)"
+    )
 
 
 @contextmanager
@@ -79,8 +91,8 @@ class RunOutputs:
     def observers(self) -> list[Observer]:
         return [self.recorder.observe] if self.recorder is not None else []
 
-    def write(self, report: dict[str, Any]) -> None:
-        """Write the requested files from the recorded samples (after the run)."""
+    def write(self, report: dict[str, Any], stream: TextIO = sys.stdout) -> None:
+        """Write the requested files from the recorded samples (after the run); say so on ``stream``."""
         if self.recorder is None:
             return
         samples = list(self.recorder.samples)
@@ -88,13 +100,13 @@ class RunOutputs:
             from metrics.openmetrics import write_openmetrics
 
             write_openmetrics(samples, self.openmetrics)
-            print(f"OpenMetrics: {self.openmetrics} ({len(samples)} samples, virtual timestamps)")
+            print(f"OpenMetrics: {self.openmetrics} ({len(samples)} samples, virtual timestamps)", file=stream)
         if self.plot is not None:
             from metrics.plot import write_plot
 
             title = f"outage-emulator: scenario={report['scenario']} seed={report['seed']}"
             write_plot(samples, report["phases"], self.plot, title=title)
-            print(f"Plot: {self.plot}")
+            print(f"Plot: {self.plot}", file=stream)
 
 
 def _check_recording(args: argparse.Namespace, config: Config) -> None:

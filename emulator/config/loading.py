@@ -214,7 +214,14 @@ def build_config(
         flat[key] = _coerce(key, raw, LEAF_TYPES[key], source_of[key])
     fault_specs.extend(parse_fault(text) for text in faults)
     flat["faults"] = tuple(fault_specs)
-    return name, _build(Config, flat)
+    config: Config = _build(Config, flat)
+    for fault in config.faults:
+        if fault.at_s >= config.run.duration_s:
+            raise ConfigError(
+                f"invalid fault {format_fault(fault)!r}: starts at or after the run ends "
+                f"(run.duration_s={config.run.duration_s:g}); allowed AT < the run's duration"
+            )
+    return name, config
 
 
 def field_metadata(key: str) -> Mapping[str, Any]:

@@ -8,8 +8,6 @@ sees half a file.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +18,7 @@ if TYPE_CHECKING:
 
 from emulator.world.aws_timeline import compare_with_aws
 from emulator.world.phases import phases_from_timeline
+from metrics.files import atomic_write
 
 __all__ = ["build_report", "write_report"]
 
@@ -46,14 +45,6 @@ def build_report(world: World, *, scenario: str, wall_seconds: float, error: str
 
 
 def write_report(report: dict[str, Any], path: Path) -> None:
-    """Write JSON atomically (temporary file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(report, stream, indent=2, default=str)
-            stream.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write the report as JSON, atomically (see :func:`metrics.files.atomic_write`)."""
+    text = json.dumps(report, indent=2, default=str) + "\n"
+    atomic_write(path, lambda stream: stream.write(text.encode()))

@@ -1,0 +1,42 @@
+"""Output paths checked before any work: a run of hours must not end in a traceback.
+
+Every file option (``--report``, ``--openmetrics``, ``--plot``, a sweep's
+``--out``) goes through :func:`check_output` as soon as the arguments are
+parsed. A directory, a missing parent folder (never created for the user),
+a parent that cannot be written, or a wrong extension is refused as a
+:class:`~emulator.config.loading.ConfigError`: one line, exit status 2,
+nothing written.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from emulator.config.loading import ConfigError
+
+__all__ = ["STDOUT", "check_output"]
+
+STDOUT = Path("-")
+
+
+def check_output(option: str, path: Path | None, suffixes: Sequence[str] = (), *, allow_stdout: bool = False) -> None:
+    """Refuse ``path`` for ``option`` unless a file could be written there."""
+    if path is None or (allow_stdout and path == STDOUT):
+        return
+    shown = f"invalid {option} {str(path)!r}"
+    if path.is_dir():
+        raise ConfigError(f"{shown}: is a directory; expected a file name")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise ConfigError(f"{shown}: expected a file name ending in {' or '.join(suffixes)}")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConfigError(f"{shown}: folder {str(parent)!r} does not exist")
+    try:  # the only sure test (permissions, read-only mounts, root): make a file there
+        handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", dir=parent)
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot write in folder {str(parent)!r} ({exc.strerror})") from None
+    os.close(handle)
+    os.unlink(probe)
