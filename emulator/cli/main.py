@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -28,6 +29,9 @@ from emulator.world.report import write_report
 from emulator.world.runner import RunFailed, run_world
 
 __all__ = ["main"]
+
+# Virtual seconds per wall second: below, a run crawls for ever; above, timers cannot keep up.
+SPEED_RANGE = (0.01, 100_000.0)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,9 +66,11 @@ def _speed(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"invalid --speed {text!r}: expected a number > 0")
+        value = math.nan
+    if not SPEED_RANGE[0] <= value <= SPEED_RANGE[1]:
+        raise argparse.ArgumentTypeError(
+            f"invalid --speed {text!r}: expected a number from {SPEED_RANGE[0]:g} to {SPEED_RANGE[1]:g}"
+        )
     return value
 
 
@@ -109,7 +115,8 @@ def _command_run(args: argparse.Namespace) -> int:
     check_output("--report", args.report, (".json",), allow_stdout=True)
     check_output("--openmetrics", args.openmetrics)
     check_output("--plot", args.plot, PLOT_SUFFIXES)
-    scenario, config = build_config(args.scenario, sets, args.faults)
+    speed = (args.speed or 60.0) if args.clock == "realtime" else None
+    scenario, config = build_config(args.scenario, sets, args.faults, realtime_speed=speed)
     configure_logging(args.log_format, args.quiet)
     # With --report -, stdout carries the JSON alone; what people read goes to stderr.
     human = sys.stderr if args.report == STDOUT else sys.stdout

@@ -28,6 +28,7 @@ from prometheus_client import CollectorRegistry
 from emulator.cli.run_outputs import add_metrics_options, serving
 from emulator.cli.status import ClearingStream, StatusLine, format_status
 from emulator.config.loading import build_config, load_scenario, parse_set
+from emulator.config.rules import MAX_WALL_DURATION_S
 from emulator.kernel.durations import parse_duration
 from emulator.world.report import write_report
 from emulator.world.runner import RunFailed, run_world
@@ -39,7 +40,7 @@ __all__ = ["DEFAULT_METRICS_PORT", "SOAK_DEFAULTS", "add_soak_command", "command
 
 DEFAULT_METRICS_PORT = 9700
 # Without --duration a soak runs "forever": ten virtual years.
-FOREVER_S = 10 * 365 * 86400.0
+FOREVER_S = 10 * 365 * 86400.0  # until stopped; the wall-time ceiling still applies
 # Soak defaults that the scenario file or --set may override.
 SOAK_DEFAULTS: dict[str, str] = {"operator.pause_dns_automation_after_repair": "false"}
 
@@ -75,7 +76,8 @@ def soak_overrides(args: argparse.Namespace) -> list[tuple[str, str]]:
     _, scenario_overrides, _ = load_scenario(args.scenario)
     pairs = [(key, value) for key, value in SOAK_DEFAULTS.items() if key not in scenario_overrides]
     pairs += [parse_set(text) for text in args.sets]
-    pairs.append(("run.duration_s", str(args.duration if args.duration is not None else FOREVER_S)))
+    until_stopped = min(FOREVER_S, args.speed * MAX_WALL_DURATION_S)
+    pairs.append(("run.duration_s", str(args.duration if args.duration is not None else until_stopped)))
     return pairs
 
 
@@ -90,7 +92,7 @@ async def _stop_on_signals(world: World) -> None:
 def command_soak(args: argparse.Namespace) -> int:
     from emulator.cli.output import PROG, configure_logging, print_summary
 
-    scenario, config = build_config(args.scenario, soak_overrides(args), args.faults)
+    scenario, config = build_config(args.scenario, soak_overrides(args), args.faults, realtime_speed=args.speed)
     configure_logging(args.log_format, args.quiet)
     status = StatusLine(sys.stdout, live=sys.stdout.isatty())
     if status.live:

@@ -7,6 +7,7 @@ allowed, which the CLI prints as one line before exiting with status 2.
 
 from __future__ import annotations
 
+import math
 import tomllib
 import typing
 from collections.abc import Iterable, Mapping
@@ -15,11 +16,15 @@ from typing import Any
 
 import attrs
 
+from emulator.config.rules import check_rules
 from emulator.config.scenarios import SCENARIOS
 from emulator.config.tree import FAULT_KINDS, Config, FaultSpec
 from emulator.kernel.durations import parse_duration
 
 __all__ = ["ConfigError", "build_config", "field_metadata", "flatten_config", "parse_fault", "parse_set"]
+
+MAX_SCENARIO_BYTES = 1 << 20  # a scenario file is a few lines; refuse anything near this
+MAX_TABLE_DEPTH = 8  # the config tree is 3 tables deep
 
 
 class ConfigError(ValueError):
@@ -80,14 +85,19 @@ def _coerce(key: str, raw: object, tp: Any, source: str) -> Any:
                 pass
         raise ConfigError(f"invalid {where}: expected a whole number")
     if tp is float:
+        # A duration key (``_s``) takes 90s, 10m, 2h; a rate (``_per_s``) or a fraction takes a plain number.
+        is_duration = key.endswith("_s") and not key.endswith("_per_s")
+        value: float | None = None
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            return float(raw)
-        if isinstance(raw, str):
+            value = float(raw)
+        elif isinstance(raw, str):
             try:
-                return parse_duration(raw) if key.endswith("_s") else float(raw)
+                value = parse_duration(raw) if is_duration else float(raw)
             except ValueError:
-                pass
-        allowed = "a number of seconds or a duration like 90s, 10m, 2h" if key.endswith("_s") else "a number"
+                value = None
+        if value is not None and math.isfinite(value):
+            return value
+        allowed = "a number of seconds or a duration like 90s, 10m, 1h30m" if is_duration else "a finite number"
         raise ConfigError(f"invalid {where}: expected {allowed}")
     if tp is str:
         return str(raw)
@@ -146,11 +156,13 @@ def parse_set(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def _flatten_table(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flatten_table(table: Mapping[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    if depth > MAX_TABLE_DEPTH:
+        raise ConfigError(f"invalid table [{prefix.rstrip('.')[:60]}...]: nested deeper than any config key")
     flat: dict[str, Any] = {}
     for key, value in table.items():
         if isinstance(value, dict):
-            flat.update(_flatten_table(value, f"{prefix}{key}."))
+            flat.update(_flatten_table(value, f"{prefix}{key}.", depth + 1))
         else:
             flat[f"{prefix}{key}"] = value
     return flat
@@ -178,12 +190,19 @@ def load_scenario(name_or_path: str) -> tuple[str, dict[str, Any], list[FaultSpe
     path = Path(name_or_path)
     if not name_or_path.endswith(".toml"):
         raise ConfigError(f"invalid --scenario {name_or_path!r}: allowed {', '.join(SCENARIOS)} or a FILE.toml")
+    shown = f"invalid --scenario {name_or_path!r}"
     try:
-        table = tomllib.loads(path.read_text())
+        if path.stat().st_size > MAX_SCENARIO_BYTES:
+            raise ConfigError(f"{shown}: larger than {MAX_SCENARIO_BYTES // 1024} KiB; a scenario is a few lines")
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"invalid --scenario {name_or_path!r}: cannot read file ({exc.strerror})") from None
+        raise ConfigError(f"{shown}: cannot read file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{shown}: not a text file (TOML is UTF-8 text)") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid --scenario {name_or_path!r}: malformed TOML ({exc})") from None
+        raise ConfigError(f"{shown}: malformed TOML ({str(exc).splitlines()[0]})") from None
+    except RecursionError:
+        raise ConfigError(f"{shown}: tables nested too deeply") from None
     base = table.pop("scenario", "incident")
     if base not in SCENARIOS:
         raise ConfigError(f"invalid scenario={base!r} ({path}): allowed {', '.join(SCENARIOS)}")
@@ -197,6 +216,8 @@ def build_config(
     scenario: str = "incident",
     sets: Iterable[tuple[str, str]] = (),
     faults: Iterable[str] = (),
+    *,
+    realtime_speed: float | None = None,
 ) -> tuple[str, Config]:
     """Scenario, then ``--set`` pairs, then ``--fault`` strings, in that order."""
     name, overrides, fault_specs = load_scenario(scenario)
@@ -215,6 +236,9 @@ def build_config(
     fault_specs.extend(parse_fault(text) for text in faults)
     flat["faults"] = tuple(fault_specs)
     config: Config = _build(Config, flat)
+    broken = check_rules(flatten_config(config), speed=realtime_speed)
+    if broken is not None:
+        raise ConfigError(broken)
     for fault in config.faults:
         if fault.at_s >= config.run.duration_s:
             raise ConfigError(
