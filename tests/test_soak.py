@@ -53,13 +53,15 @@ def _args(*sets: str, scenario: str = "incident") -> argparse.Namespace:
 
 
 def test_soaks_let_incidents_recur_unless_the_user_says_otherwise(tmp_path: Path) -> None:
-    _, config = build_config("incident", soak_overrides(_args()))
+    _, config = build_config("incident", soak_overrides(_args()), realtime_speed=60.0)
     assert config.operator.pause_dns_automation_after_repair is False
-    _, config = build_config("incident", soak_overrides(_args("operator.pause_dns_automation_after_repair=true")))
+    _, config = build_config(
+        "incident", soak_overrides(_args("operator.pause_dns_automation_after_repair=true")), realtime_speed=60.0
+    )
     assert config.operator.pause_dns_automation_after_repair is True
     scenario = tmp_path / "paused.toml"
     scenario.write_text("[operator]\npause_dns_automation_after_repair = true\n")
-    _, config = build_config(str(scenario), soak_overrides(_args(scenario=str(scenario))))
+    _, config = build_config(str(scenario), soak_overrides(_args(scenario=str(scenario))), realtime_speed=60.0)
     assert config.operator.pause_dns_automation_after_repair is True
 
 
