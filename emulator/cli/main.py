@@ -15,14 +15,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from emulator.cli.output import PROG, configure_logging, print_aws_comparison, print_summary, print_timeline
 from emulator.cli.paths import STDOUT, check_output
 from emulator.cli.run_outputs import PLOT_SUFFIXES, add_run_output_options, open_run_outputs
+from emulator.cli.signals import SignalStop, exit_status, ignoring_signals
 from emulator.cli.soak import add_soak_command, command_soak
 from emulator.cli.sweep import add_sweep_parser, command_sweep
 from emulator.config.loading import ConfigError, build_config, describe_keys, parse_set
+from emulator.config.tree import Config
 from emulator.experiments.bench import add_bench_parser, command_bench
 from emulator.kernel.durations import parse_duration
 from emulator.world.report import write_report
@@ -120,6 +122,14 @@ def _command_run(args: argparse.Namespace) -> int:
     configure_logging(args.log_format, args.quiet)
     # With --report -, stdout carries the JSON alone; what people read goes to stderr.
     human = sys.stderr if args.report == STDOUT else sys.stdout
+    stop = SignalStop()
+    try:
+        return _run_and_report(args, config, scenario, human, stop)
+    finally:
+        stop.restore()
+
+
+def _run_and_report(args: argparse.Namespace, config: Config, scenario: str, human: TextIO, stop: SignalStop) -> int:
     try:
         with open_run_outputs(args, config) as outputs:
             result = run_world(
@@ -128,25 +138,34 @@ def _command_run(args: argparse.Namespace) -> int:
                 scenario=scenario,
                 clock_mode=args.clock,
                 speed=args.speed or 60.0,
-                observers=outputs.observers,
+                observers=[*outputs.observers, stop.observe],
             )
     except RunFailed as failure:
-        if args.report:
-            _write_report(failure.partial, args.report)
+        with ignoring_signals():
+            if args.report:
+                _write_report(failure.partial, args.report)
         print(
             f"{PROG}: {failure} (partial report{' in ' + str(args.report) if args.report else ' not requested'})",
             file=sys.stderr,
         )
         return 1
-    # Files first: a reader that closes the pipe early (| head) must not cost the report.
-    if args.report:
-        _write_report(result.report, args.report)
-    outputs.write(result.report, stream=human)
+    with ignoring_signals():
+        # Files first: a reader that closes the pipe early (| head) must not cost the report.
+        if args.report:
+            _write_report(result.report, args.report)
+        outputs.write(result.report, stream=human)
     with contextlib.redirect_stdout(human):
         if not args.quiet:
             print_timeline(result.report)
             print_aws_comparison(result.report)
         print_summary(result.report)
+    if stop.received is not None:
+        where = f"; partial report in {args.report}" if args.report else ""
+        print(
+            f"{PROG}: stopped by {stop.received.name} at virtual time {result.report['virtual_seconds']:.3f} s{where}",
+            file=sys.stderr,
+        )
+        return exit_status(stop.received)
     return 0
 
 

@@ -16,23 +16,21 @@ can strike again; with them on (``--scenario remediated``) it must not.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO, cast
 
 import structlog
-import trio
 from prometheus_client import CollectorRegistry
 
 from emulator.cli.run_outputs import add_metrics_options, serving
+from emulator.cli.signals import SignalStop, ignoring_signals
 from emulator.cli.status import ClearingStream, StatusLine, format_status
 from emulator.config.loading import build_config, load_scenario, parse_set
 from emulator.config.rules import MAX_WALL_DURATION_S
 from emulator.kernel.durations import parse_duration
 from emulator.world.report import write_report
 from emulator.world.runner import RunFailed, run_world
-from emulator.world.world import World
 from metrics.factory import build_metrics
 from metrics.recorder import Recorder
 
@@ -81,14 +79,6 @@ def soak_overrides(args: argparse.Namespace) -> list[tuple[str, str]]:
     return pairs
 
 
-async def _stop_on_signals(world: World) -> None:
-    """Ctrl-C or SIGTERM ends the soak through World.stop(): state kept, report written."""
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for _ in signals:
-            world.stop()
-            return
-
-
 def command_soak(args: argparse.Namespace) -> int:
     from emulator.cli.output import PROG, configure_logging, print_summary
 
@@ -100,7 +90,8 @@ def command_soak(args: argparse.Namespace) -> int:
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(log_stream))
     metrics = build_metrics(CollectorRegistry(auto_describe=True))
     recorder = Recorder(metrics, keep=0)
-    observers = [recorder.observe, _stop_on_signals, status.observer(args.status_every, args.speed)]
+    stop = SignalStop()
+    observers = [recorder.observe, stop.observe, status.observer(args.status_every, args.speed)]
     with serving(metrics, args.metrics_port, args.metrics_addr) as port:
         print(
             f"Soak: scenario={scenario} seed={args.seed} speed={args.speed:g}x, metrics on "
@@ -114,7 +105,8 @@ def command_soak(args: argparse.Namespace) -> int:
         except RunFailed as failure:
             status.finish()
             if args.report:
-                write_report(failure.partial, args.report)
+                with ignoring_signals():
+                    write_report(failure.partial, args.report)
             print(f"{PROG}: {failure}", file=sys.stderr)
             return 1
     status.finish()
@@ -122,5 +114,7 @@ def command_soak(args: argparse.Namespace) -> int:
     print(f"Stopped: {format_status(world.clock.now(), world.metrics_snapshot())}")
     print_summary(result.report)
     if args.report:
-        write_report(result.report, args.report)
+        with ignoring_signals():
+            write_report(result.report, args.report)
+    stop.restore()
     return 0

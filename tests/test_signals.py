@@ -1,0 +1,51 @@
+"""Ctrl-C, SIGTERM and SIGHUP end a run cleanly: one line, the shell's exit status, a strict-JSON report."""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _strict(report_text: str) -> dict[str, Any]:
+    def refuse(constant: str) -> float:
+        raise ValueError(f"non-finite number {constant} in the report")
+
+    report: dict[str, Any] = json.loads(report_text, parse_constant=refuse)
+    assert all(math.isfinite(v) for v in report["dns"].values() if isinstance(v, float))
+    return report
+
+
+@pytest.mark.parametrize(
+    ("signum", "clock"),
+    [(signal.SIGINT, "virtual"), (signal.SIGTERM, "virtual"), (signal.SIGHUP, "virtual"), (signal.SIGINT, "realtime")],
+)
+def test_a_signal_mid_run_writes_the_partial_report_and_exits_with_the_shells_status(
+    tmp_path: Path, signum: signal.Signals, clock: str
+) -> None:
+    report = tmp_path / "r.json"
+    speed = ["--speed", "600"] if clock == "realtime" else []
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "run", "--clock", clock, *speed, "--report", str(report), "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4.0)  # well into the 16-hour incident, which takes far longer
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum, err
+    assert "Traceback" not in err
+    stopped = [line for line in err.splitlines() if line.startswith("outage-emulator: stopped by")]
+    assert stopped and signum.name in stopped[0]
+    partial = _strict(report.read_text())
+    assert partial["completed"] is False
+    assert 0 < partial["virtual_seconds"] < 16 * 3600
+    assert "Summary:" in out
