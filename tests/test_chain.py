@@ -13,6 +13,8 @@ import pytest
 from emulator.world.world import World
 from tests.helpers import first, run
 
+pytestmark = pytest.mark.slow  # full-size worlds, 7 virtual hours each
+
 HOURS = 7 * 3600
 ORDER = ["dns_outage", "dwfm_collapse", "network_backlog", "nlb_flapping"]
 RUNS: dict[str, tuple[str, int, dict[str, Any]]] = {

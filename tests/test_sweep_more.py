@@ -164,6 +164,7 @@ def test_wilson_interval_quantiles_and_mean_interval_match_textbook_values() -> 
     assert mean_interval([7.0]) == (7.0, 7.0)
 
 
+@pytest.mark.slow
 def test_the_metastability_map_boundary_moves_when_throttling_is_on(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
