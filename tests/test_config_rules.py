@@ -57,3 +57,19 @@ def test_a_real_time_speed_outside_its_range_is_refused(capsys: pytest.CaptureFi
     assert exit_.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--speed" in err[0] and "from 0.01 to 100000" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "suggestion"),
+    [
+        (["--set", "dns.racefix=true"], "did you mean dns.race_fix?"),
+        (["--scenario", "incidnet"], "did you mean incident?"),
+        (["--fault", "empty_recrd:1m:1m"], "did you mean empty_record?"),
+    ],
+)
+def test_a_misspelt_key_scenario_or_fault_kind_gets_a_suggestion(
+    capsys: pytest.CaptureFixture[str], args: list[str], suggestion: str
+) -> None:
+    assert main(["run", *args, "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and suggestion in err[0]

@@ -7,6 +7,7 @@ allowed, which the CLI prints as one line before exiting with status 2.
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
 import typing
@@ -65,6 +66,12 @@ def _leaf_types(cls: type, prefix: str = "") -> dict[str, Any]:
 
 
 LEAF_TYPES: dict[str, Any] = _leaf_types(Config)
+
+
+def _did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """'; did you mean X?' for the closest choice, or '' when none is close."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def _coerce(key: str, raw: object, tp: Any, source: str) -> Any:
@@ -134,7 +141,10 @@ def parse_fault(text: str, source: str = "--fault") -> FaultSpec:
         raise ConfigError(f"invalid fault {text!r} ({source}): expected KIND:AT:DURATION[:TARGET]")
     kind, at, duration = parts[:3]
     if kind not in FAULT_KINDS:
-        raise ConfigError(f"invalid fault kind {kind!r} ({source}): allowed {', '.join(FAULT_KINDS)}")
+        allowed = ", ".join(FAULT_KINDS)
+        raise ConfigError(
+            f"invalid fault kind {kind!r} ({source}): allowed {allowed}{_did_you_mean(kind, FAULT_KINDS)}"
+        )
     try:
         at_s, duration_s = parse_duration(at), parse_duration(duration)
     except ValueError as exc:
@@ -189,7 +199,10 @@ def load_scenario(name_or_path: str) -> tuple[str, dict[str, Any], list[FaultSpe
         return name_or_path, dict(SCENARIOS[name_or_path]), []
     path = Path(name_or_path)
     if not name_or_path.endswith(".toml"):
-        raise ConfigError(f"invalid --scenario {name_or_path!r}: allowed {', '.join(SCENARIOS)} or a FILE.toml")
+        raise ConfigError(
+            f"invalid --scenario {name_or_path!r}: allowed {', '.join(SCENARIOS)} or a FILE.toml"
+            + _did_you_mean(name_or_path, SCENARIOS)
+        )
     shown = f"invalid --scenario {name_or_path!r}"
     try:
         if path.stat().st_size > MAX_SCENARIO_BYTES:
@@ -205,7 +218,9 @@ def load_scenario(name_or_path: str) -> tuple[str, dict[str, Any], list[FaultSpe
         raise ConfigError(f"{shown}: tables nested too deeply") from None
     base = table.pop("scenario", "incident")
     if base not in SCENARIOS:
-        raise ConfigError(f"invalid scenario={base!r} ({path}): allowed {', '.join(SCENARIOS)}")
+        raise ConfigError(
+            f"invalid scenario={base!r} ({path}): allowed {', '.join(SCENARIOS)}{_did_you_mean(base, SCENARIOS)}"
+        )
     faults = _faults_from_toml(table.pop("faults", []), str(path))
     overrides = dict(SCENARIOS[base])
     overrides.update(_flatten_table(table))
@@ -231,7 +246,10 @@ def build_config(
             fault_specs.extend(_faults_from_toml(raw if isinstance(raw, list) else [raw], source_of[key]))
             continue
         if key not in LEAF_TYPES:
-            raise ConfigError(f"invalid {key}={raw!r} ({source_of[key]}): no such key; see `outage-emulator keys`")
+            raise ConfigError(
+                f"invalid {key}={raw!r} ({source_of[key]}): no such key{_did_you_mean(key, LEAF_TYPES)}; "
+                "see `outage-emulator keys`"
+            )
         flat[key] = _coerce(key, raw, LEAF_TYPES[key], source_of[key])
     fault_specs.extend(parse_fault(text) for text in faults)
     flat["faults"] = tuple(fault_specs)
