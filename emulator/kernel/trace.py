@@ -28,11 +28,16 @@ class Trace:
         self._hasher = hashlib.sha256()
         self.events = 0
         self.timeline: list[dict[str, Any]] = []
+        # Events per kind of actor (the name before its first '-': dns, droplet, dwfm, nlb ...);
+        # bounded by the kinds of actor, not by the fleet.
+        self.by_actor_kind: dict[str, int] = {}
         self._log = structlog.get_logger("emulator").bind(seed=seed)
 
     def record(self, event: str, actor: str, **fields: Any) -> None:
         """One event; hashed, not kept."""
         self.events += 1
+        kind = actor.split("-", 1)[0]
+        self.by_actor_kind[kind] = self.by_actor_kind.get(kind, 0) + 1
         detail = ",".join(f"{key}={fields[key]}" for key in sorted(fields))
         self._hasher.update(f"{self._clock.now():.6f}|{actor}|{event}|{detail}\n".encode())
 

@@ -34,6 +34,7 @@ def build_report(world: World, *, scenario: str, wall_seconds: float, error: str
         "wall_seconds": round(wall_seconds, 3),
         "events": world.trace.events,
         "trace_hash": world.trace.hash,
+        "trace_events_by_actor_kind": dict(sorted(world.trace.by_actor_kind.items())),
         "timeline": world.trace.timeline,
         "phases": phases_from_timeline(world.trace.timeline),
     }
