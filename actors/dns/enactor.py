@@ -102,7 +102,9 @@ class DnsEnactor:
         while True:
             await self._wait_out_injected_stall()
             if not self._enabled:
-                await self._clock.sleep(settings.idle_poll_s)
+                # Switched off, an Enactor has no step to take: it waits for its
+                # next control instead of polling the switch.
+                self._take_control(await self._control.receive())
                 continue
             plan = await self._ask(self._plans, GetNewestPlan(Reply()))
             state = await self._ask(self._route53, GetRollbackState(Reply()))
