@@ -30,6 +30,10 @@ class EnactorConfig:
     backoff_cap_s: float = attrs.field(default=8.0, validator=gt(0))
     idle_poll_s: float = attrs.field(default=2.0, validator=gt(0))
     stuck_retry_s: float = attrs.field(default=30.0, validator=gt(0))
+    # How long an Enactor waits for the plan store, Route 53 or clean-up to
+    # answer before it gives the request up (they answer in the same instant
+    # unless a user slows them down; a lost answer must not hang the pass).
+    request_timeout_s: float = attrs.field(default=60.0, validator=gt(0))
 
 
 @attrs.frozen

@@ -1,13 +1,20 @@
 """A DNS Enactor: applies the newest plan endpoint by endpoint.
 
-Three run, one per AZ, fully independent. Each picks up the newest plan and
-checks **once, at the start**, that it is newer than the plan already
-applied; then for every endpoint it takes the endpoint's lock record, spends
-the transaction's latency, and commits an all-or-nothing change batch. A lock
-held by another Enactor aborts the attempt, which is retried after capped
+Three run, one per AZ, fully independent. At the start of a pass an Enactor
+asks the plan store for the newest plan and Route 53 for its rollback state,
+and checks **once** that the plan is newer than the one last applied (the
+rollback record). Then for every endpoint it takes the endpoint's lock
+record (:class:`AcquireLock`), spends the transaction's latency, and commits
+an all-or-nothing change batch (:class:`CommitBatch`). A lock held by
+another Enactor aborts the attempt, which is retried after capped
 exponential backoff with full jitter. Occasionally the Enactor stalls for a
 long time between endpoints (the injected jitter): that is what lets its
-start-of-pass freshness check go stale while the others race ahead.
+start-of-pass freshness check go stale while the others race ahead (time of
+check vs. time of use).
+
+Its control channel carries the operator's off-switch (:class:`SetAutomation`)
+and fault injection's host pause (:class:`StallEnactor`); it drains them with
+``receive_nowait`` at each step, so a control costs no extra wake-up.
 
 With ``dns.race_fix`` the commit is conditional on the generation (the check
 holds at write time); with ``dns.plan_protection`` an empty plan is refused.
@@ -16,23 +23,39 @@ holds at write time); with ``dns.plan_protection`` an empty plan is refused.
 from __future__ import annotations
 
 import math
-import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from actors.dns.messages import CleanupRequest, Plan, TransactionResult
-from actors.dns.stats import DnsStats
+import trio
+
+from actors.dns.asking import Request, ask
+from actors.dns.messages import (
+    AcquireLock,
+    CleanupRequest,
+    CommitBatch,
+    EnactorControl,
+    GetNewestPlan,
+    GetRollbackState,
+    Plan,
+    PlanStoreRequest,
+    RollbackState,
+    Route53Request,
+    SetAutomation,
+    StallEnactor,
+    TransactionResult,
+)
+from emulator.kernel.mailbox import Reply
 
 if TYPE_CHECKING:
-    import trio
+    import random
 
-    from actors.control import ControlPlane
     from actors.dns.config import DnsConfig
-    from actors.dns.plan_store import PlanStore
-    from actors.dns.route53 import DnsStore
+    from actors.dns.stats import DnsStats
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
 __all__ = ["DnsEnactor"]
+
+T = TypeVar("T")
 
 
 class DnsEnactor:
@@ -43,12 +66,12 @@ class DnsEnactor:
         clock: Clock,
         rng: random.Random,
         config: DnsConfig,
-        plan_store: PlanStore,
-        dns_store: DnsStore,
-        control: ControlPlane,
+        plan_store: trio.MemorySendChannel[PlanStoreRequest],
+        route53: trio.MemorySendChannel[Route53Request],
+        cleanup: trio.MemorySendChannel[CleanupRequest],
+        control: trio.MemoryReceiveChannel[EnactorControl],
         stats: DnsStats,
         trace: Trace,
-        cleanup: trio.MemorySendChannel[CleanupRequest],
         regional_endpoint: str,
     ) -> None:
         self.name = name
@@ -57,43 +80,54 @@ class DnsEnactor:
         self._config = config
         self._settings = config.enactor
         self._plans = plan_store
-        self._dns = dns_store
+        self._route53 = route53
+        self._cleanup = cleanup
         self._control = control
         self._stats = stats
         self._trace = trace
-        self._cleanup = cleanup
         self._regional = regional_endpoint
-        self.applying_generation = 0
-        self.applied_generation = 0
+        self._enabled = config.automation_enabled
+        self._stalled_until = -math.inf
         self._stuck = False
+        # Doubling past this many attempts no longer changes the capped ceiling,
+        # so the exponent is clamped there and 2**attempt can never overflow.
+        base, cap = self._settings.backoff_base_s, self._settings.backoff_cap_s
+        self._max_doublings = max(0, math.ceil(math.log2(cap / base)))
+        stats.applying_generation[name] = 0
+        stats.applied_generation[name] = 0
+        stats.automation_enabled[name] = self._enabled
 
     async def run(self) -> None:
         settings = self._settings
         while True:
             await self._wait_out_injected_stall()
-            if not self._control.dns_automation_enabled:
-                await self._clock.sleep(settings.idle_poll_s)
+            if not self._enabled:
+                # Switched off, an Enactor has no step to take: it waits for its
+                # next control instead of polling the switch.
+                self._take_control(await self._control.receive())
                 continue
-            plan = self._plans.newest()
+            plan = await self._ask(self._plans, GetNewestPlan(Reply()))
+            state = await self._ask(self._route53, GetRollbackState(Reply()))
             # The one-time freshness check, at the start of the pass.
-            if plan is None or plan.generation <= self._dns.applied_generation:
+            if plan is None or state is None or plan.generation <= state.rollback_generation:
                 await self._clock.sleep(settings.idle_poll_s)
                 continue
-            if self._dns.inconsistent_endpoints():
-                self._note_stuck()
+            if _cannot_proceed(state):
+                self._note_stuck(state.inconsistent_endpoints)
                 await self._clock.sleep(settings.stuck_retry_s)
                 continue
             self._note_unstuck()
             if await self._apply(plan):
-                self.applied_generation = plan.generation
+                self._stats.applied_generation[self.name] = plan.generation
                 self._trace.record("plan_applied", self.name, generation=plan.generation)
+                # Clean-up is part of finishing a plan: wait for it before the next pass.
                 request = CleanupRequest(plan.generation, self.name)
                 await self._cleanup.send(request)
-                await request.done.wait()
+                await request.done.wait_until(self._clock, self._clock.now() + self._settings.request_timeout_s)
 
     async def _apply(self, plan: Plan) -> bool:
         """Walk every endpoint; False if the pass had to be abandoned."""
-        self.applying_generation = plan.generation
+        self._stats.applying_generation[self.name] = plan.generation
         for endpoint, _records in plan.endpoints:
             weight = self._config.regional_weight if endpoint == self._regional else 1.0
             await self._wait_out_injected_stall()
@@ -103,7 +137,8 @@ class DnsEnactor:
                 continue
             self._trace.record("pass_abandoned", self.name, generation=plan.generation, why=result.value)
             if result is TransactionResult.INCONSISTENT:
-                self._note_stuck()
+                state = await self._ask(self._route53, GetRollbackState(Reply()))
+                self._note_stuck(state.inconsistent_endpoints if state is not None else 0)
             return False
         return True
 
@@ -111,19 +146,22 @@ class DnsEnactor:
         settings = self._settings
         attempt = 0
         while True:
-            if self._dns.try_lock(endpoint, self.name, settings.lock_ttl_s):
-                lag = self._plans.newest_generation - plan.generation
+            if await self._ask(self._route53, AcquireLock(endpoint, self.name, settings.lock_ttl_s, Reply())):
+                newest = await self._ask(self._plans, GetNewestPlan(Reply()))
+                lag = newest.generation - plan.generation if newest is not None else 0
                 if lag > self._stats.enactor_max_lag_generations:
                     self._stats.enactor_max_lag_generations = lag
                 await self._clock.sleep(self._latency())
-                result = self._dns.commit(
+                batch = CommitBatch(
                     endpoint,
                     plan,
                     self.name,
                     conditional_on_generation=self._config.race_fix,
                     refuse_empty=self._config.plan_protection,
+                    reply=Reply(),
                 )
-                if result is not TransactionResult.LOCK_CONFLICT:
+                result = await self._ask(self._route53, batch)
+                if result is not None and result is not TransactionResult.LOCK_CONFLICT:
                     if result is TransactionResult.APPLIED and lag > self._config.cleanup.keep_generations:
                         self._stats.stale_writes += 1
                     self._trace.record(
@@ -132,7 +170,7 @@ class DnsEnactor:
                     return result
             self._stats.lock_conflicts += 1
             self._trace.record("lock_conflict", self.name, endpoint=endpoint, attempt=attempt)
-            ceiling = min(settings.backoff_cap_s, settings.backoff_base_s * 2**attempt)
+            ceiling = min(settings.backoff_cap_s, settings.backoff_base_s * 2 ** min(attempt, self._max_doublings))
             attempt += 1
             await self._clock.sleep(self._rng.uniform(0.0, ceiling))
 
@@ -153,12 +191,39 @@ class DnsEnactor:
             self._trace.record("enactor_stall", self.name, seconds=round(stall, 3))
             await self._clock.sleep(stall)
 
+    # -- controls ----------------------------------------------------------------
     async def _wait_out_injected_stall(self) -> None:
-        until = self._control.enactor_stalled_until.get(self.name)
-        if until is not None and until > self._clock.now():
-            await self._clock.sleep_until(until)
+        """The Enactor's natural step: take the controls that arrived, honour a stall."""
+        self._drain_controls()
+        if self._stalled_until > self._clock.now():
+            self._trace.record("stalled", self.name, until=self._stalled_until)
+            await self._clock.sleep_until(self._stalled_until)
 
-    def _note_stuck(self) -> None:
+    def _drain_controls(self) -> None:
+        while True:
+            try:
+                control = self._control.receive_nowait()
+            except trio.WouldBlock:
+                return
+            self._take_control(control)
+
+    def _take_control(self, control: EnactorControl) -> None:
+        if isinstance(control, SetAutomation):
+            if control.enabled != self._enabled:
+                self._trace.record("automation_switched", self.name, enabled=control.enabled)
+            self._enabled = control.enabled
+            self._stats.automation_enabled[self.name] = control.enabled
+        elif isinstance(control, StallEnactor):
+            self._stalled_until = control.until
+
+    # -- requests and instrumentation --------------------------------------------------
+    async def _ask(self, channel: trio.MemorySendChannel[Any], request: Request[T]) -> T | None:
+        answer = await ask(self._clock, channel, request, self._settings.request_timeout_s)
+        if answer is None and request.reply.abandoned:
+            self._trace.record("request_timed_out", self.name, request=type(request).__name__)
+        return answer
+
+    def _note_stuck(self, inconsistent_endpoints: int) -> None:
         if self._stuck:
             return
         self._stuck = True
@@ -166,7 +231,7 @@ class DnsEnactor:
         if stats.stuck_since is None:
             stats.stuck = True
             stats.stuck_since = self._clock.now()
-            self._trace.milestone("dns_automation_stuck", self.name, endpoints=len(self._dns.inconsistent_endpoints()))
+            self._trace.milestone("dns_automation_stuck", self.name, endpoints=inconsistent_endpoints)
 
     def _note_unstuck(self) -> None:
         if not self._stuck:
@@ -177,3 +242,10 @@ class DnsEnactor:
             stats.stuck_seconds += self._clock.now() - stats.stuck_since
             stats.stuck_since = None
             self._trace.milestone("dns_automation_unstuck", self.name)
+
+
+def _cannot_proceed(state: RollbackState) -> bool:
+    """Stuck: an endpoint's active plan is gone, or the rollback record points at a deleted plan."""
+    return state.inconsistent_endpoints > 0 or (
+        state.rollback_generation != 0 and state.rollback_generation not in state.record_generations
+    )

@@ -193,10 +193,16 @@ class CommitBatch:
 
 @attrs.frozen(eq=False)
 class DeleteRecordTrees:
-    """Clean-up -> Route 53: delete every record of these generations (replies with the count)."""
+    """Clean-up -> Route 53: delete every record of these generations (replies with the count).
+
+    With ``protect_active`` (plan protection) Route 53 also skips, inside the
+    same request, any generation an alias points at when the delete runs, so
+    an Enactor's write between clean-up's read and its delete cannot be lost.
+    """
 
     generations: tuple[int, ...]
     reply: Reply[int]
+    protect_active: bool = False
 
 
 @attrs.frozen

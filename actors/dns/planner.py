@@ -2,7 +2,9 @@
 
 It watches (here: draws) the health and capacity of DynamoDB's load
 balancers and writes, for every endpoint, a set of load balancers with
-weights. Generations only grow; the Planner never waits for the Enactors.
+weights. Generations only grow; the Planner never waits for the Enactors:
+it sends :class:`PutPlan` to the plan store and carries on. It numbers the
+generations itself (it is their only writer), from the bootstrap plan's.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from actors.dns.messages import Plan, WeightedRecord
+from actors.dns.messages import Plan, PlanStoreRequest, PutPlan, WeightedRecord
 
 if TYPE_CHECKING:
+    import trio
+
     from actors.dns.config import DnsConfig
-    from actors.dns.plan_store import PlanStore
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
@@ -54,12 +57,14 @@ async def run_planner(
     rng: random.Random,
     config: DnsConfig,
     endpoints: tuple[str, ...],
-    plan_store: PlanStore,
+    plan_store: trio.MemorySendChannel[PlanStoreRequest],
+    last_generation: int,
     trace: Trace,
 ) -> None:
-    """Write plan after plan, forever."""
+    """Write plan after plan, forever, after ``last_generation`` (the bootstrap's)."""
+    generation = last_generation
     while True:
         await clock.sleep(config.planner.interval_s)
-        generation = plan_store.newest_generation + 1
-        plan_store.put(make_plan(generation, endpoints, config.addresses_per_endpoint, rng))
+        generation += 1
+        await plan_store.send(PutPlan(make_plan(generation, endpoints, config.addresses_per_endpoint, rng)))
         trace.record("plan_written", "dns-planner", generation=generation)

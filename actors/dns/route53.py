@@ -1,44 +1,119 @@
-"""The DNS store, a Route 53 stand-in: records, aliases, locks, atomic batches.
+"""Route 53, the DNS store: records, aliases, lock records, the rollback record.
 
-Each plan's records for an endpoint live under that plan's generation; an
-endpoint's alias points at the generation now active for it. Deleting a
-generation deletes its records, so an endpoint whose alias still points there
-resolves to *no addresses*, with no error, exactly as in the incident.
+Each plan's records for an endpoint live under that plan's generation (a
+plan is a tree of records); an endpoint's alias points at the generation now
+active for it. Deleting a generation deletes its records, so an endpoint
+whose alias still points there resolves to *no addresses*, with no error,
+exactly as in the incident.
 
-A passive store: every method runs atomically (one Trio task at a time), as a
-Route 53 change batch does. Transaction latency is paid by the Enactor, which
-holds the endpoint's lock record meanwhile.
+The **rollback record** is the generation of the plan last applied: every
+change batch rewrites it, and a later batch diffs against, or rolls back
+from, that plan. AWS's later account of the incident: the inconsistent state
+was the rollback record pointing at a plan that clean-up had deleted. So a
+batch is refused as ``INCONSISTENT`` when the endpoint's active records are
+gone (nothing to diff against) or the rollback record's plan is gone
+(nothing to roll back from); the Enactors cannot proceed until an operator
+restores the records.
+
+One task serves every request from one channel (:meth:`DnsStore.run`), so a
+change batch (:class:`CommitBatch`) is atomic: no other request is served
+while it runs. The transaction's latency is paid by the Enactor, which holds
+the endpoint's lock record meanwhile.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from actors.dns.messages import Address, Plan, TransactionResult
-from actors.dns.stats import DnsStats
+import trio
+
+from actors.dns.messages import (
+    AcquireLock,
+    Address,
+    CommitBatch,
+    DeleteRecordTrees,
+    ForceEmpty,
+    GetRollbackState,
+    Plan,
+    Resolve,
+    RestoreRecords,
+    RollbackState,
+    Route53Request,
+    TransactionResult,
+)
 
 if TYPE_CHECKING:
+    from actors.dns.stats import DnsStats
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
 __all__ = ["DnsStore"]
 
+ACTOR = "route53"
+
 
 class DnsStore:
-    def __init__(self, clock: Clock, trace: Trace, stats: DnsStats, regional_endpoint: str) -> None:
+    """Route 53's state, owned by :meth:`run`; nothing else reads or writes it."""
+
+    def __init__(
+        self,
+        requests: trio.MemoryReceiveChannel[Route53Request],
+        *,
+        clock: Clock,
+        trace: Trace,
+        stats: DnsStats,
+        regional_endpoint: str,
+    ) -> None:
+        self._requests = requests
         self._clock = clock
         self._trace = trace
-        self.stats = stats
-        self.regional_endpoint = regional_endpoint
+        self._stats = stats
+        self._regional = regional_endpoint
         self._records: dict[int, dict[str, tuple[Address, ...]]] = {}
         self._alias: dict[str, int] = {}
         self._locks: dict[str, tuple[str, float]] = {}
         self._forced_empty: set[str] = set()
-        self.applied_generation = 0
+        self._rollback = 0  # the rollback record: generation of the plan last applied (0: none yet)
         self._regional_was_empty = True
 
+    async def run(self) -> None:
+        requests = self._requests
+        while True:
+            self._serve(await requests.receive())
+            while True:  # whatever else arrived in the same instant, without a wake-up each
+                try:
+                    request = requests.receive_nowait()
+                except trio.WouldBlock:
+                    break
+                self._serve(request)
+
+    def _serve(self, request: Route53Request) -> None:
+        if isinstance(request, Resolve):
+            request.reply.send(self._resolve(request.endpoint))
+        elif isinstance(request, AcquireLock):
+            request.reply.send(self._try_lock(request.endpoint, request.holder, request.ttl_s))
+        elif isinstance(request, CommitBatch):
+            result = self.commit(
+                request.endpoint,
+                request.plan,
+                request.holder,
+                conditional_on_generation=request.conditional_on_generation,
+                refuse_empty=request.refuse_empty,
+            )
+            request.reply.send(result)
+        elif isinstance(request, GetRollbackState):
+            request.reply.send(self._rollback_state())
+        elif isinstance(request, DeleteRecordTrees):
+            request.reply.send(self._delete_generations(request.generations, protect_active=request.protect_active))
+        elif isinstance(request, RestoreRecords):
+            self._restore(request.plan)
+        elif isinstance(request, ForceEmpty):
+            self._force_empty(request.endpoint, request.empty)
+        else:  # pragma: no cover - the union is closed
+            raise TypeError(f"route53: unexpected request {request!r}")
+
     # -- reads ---------------------------------------------------------------
-    def resolve(self, endpoint: str) -> tuple[Address, ...]:
+    def _resolve(self, endpoint: str) -> tuple[Address, ...]:
         """The (possibly empty) address set an authoritative query returns."""
         if endpoint in self._forced_empty:
             return ()
@@ -47,26 +122,21 @@ class DnsStore:
             return ()
         return self._records.get(generation, {}).get(endpoint, ())
 
-    def active_generation(self, endpoint: str) -> int | None:
-        return self._alias.get(endpoint)
+    def _inconsistent_endpoints(self) -> int:
+        """Endpoints whose active plan's records are gone (nothing to diff against)."""
+        records = self._records
+        return sum(1 for endpoint, generation in self._alias.items() if endpoint not in records.get(generation, {}))
 
-    def active_generations(self) -> set[int]:
-        return set(self._alias.values())
+    def _rollback_state(self) -> RollbackState:
+        return RollbackState(
+            rollback_generation=self._rollback,
+            active_generations=frozenset(self._alias.values()),
+            record_generations=tuple(sorted(self._records)),
+            inconsistent_endpoints=self._inconsistent_endpoints(),
+        )
 
-    def generations_below(self, threshold: int) -> list[int]:
-        """Generations that still have records, older than ``threshold``."""
-        return sorted(generation for generation in self._records if generation < threshold)
-
-    def inconsistent_endpoints(self) -> list[str]:
-        """Endpoints whose active plan no longer exists (nothing to diff against)."""
-        return [
-            endpoint
-            for endpoint, generation in self._alias.items()
-            if endpoint not in self._records.get(generation, {})
-        ]
-
-    # -- the per-endpoint lock record ----------------------------------------------
-    def try_lock(self, endpoint: str, holder: str, ttl_s: float) -> bool:
+    # -- the per-endpoint lock record --------------------------------------------
+    def _try_lock(self, endpoint: str, holder: str, ttl_s: float) -> bool:
         """Delete and re-create the lock record, unless someone else holds it."""
         now = self._clock.now()
         current = self._locks.get(endpoint)
@@ -75,12 +145,12 @@ class DnsStore:
         self._locks[endpoint] = (holder, now + ttl_s)
         return True
 
-    def release(self, endpoint: str, holder: str) -> None:
+    def _release(self, endpoint: str, holder: str) -> None:
         current = self._locks.get(endpoint)
         if current is not None and current[0] == holder:
             del self._locks[endpoint]
 
-    # -- the change batch ---------------------------------------------------------
+    # -- the change batch -----------------------------------------------------------
     def commit(
         self,
         endpoint: str,
@@ -98,7 +168,9 @@ class DnsStore:
                 return TransactionResult.LOCK_CONFLICT
             current = self._alias.get(endpoint)
             if current is not None and endpoint not in self._records.get(current, {}):
-                return TransactionResult.INCONSISTENT
+                return TransactionResult.INCONSISTENT  # nothing to diff against
+            if self._rollback and self._rollback not in self._records:
+                return TransactionResult.INCONSISTENT  # nothing to roll back from
             if conditional_on_generation and current is not None and current >= plan.generation:
                 return TransactionResult.STALE
             addresses = tuple(record.address for record in plan.records_for(endpoint))
@@ -106,63 +178,77 @@ class DnsStore:
                 return TransactionResult.REFUSED_EMPTY
             self._records.setdefault(plan.generation, {})[endpoint] = addresses
             self._alias[endpoint] = plan.generation
-            self.applied_generation = plan.generation  # the rollback record
-            self.stats.transactions += 1
+            self._rollback = plan.generation
+            self._stats.transactions += 1
             return TransactionResult.APPLIED
         finally:
-            self.release(endpoint, holder)
-            if endpoint == self.regional_endpoint:
+            self._release(endpoint, holder)
+            if endpoint == self._regional:
                 self._observe_regional()
 
-    def delete_generation(self, generation: int) -> bool:
-        """Clean-up: drop every record of ``generation``."""
-        records = self._records.pop(generation, None)
-        if records is None:
-            return False
-        if self._alias.get(self.regional_endpoint) == generation and self.regional_endpoint in records:
-            self.stats.race_occurred = True
-            self.stats.races += 1
-            self._trace.milestone("dns_race", "dns-store", generation=generation)
-        self._observe_regional()
-        return True
+    def _delete_generations(self, generations: tuple[int, ...], *, protect_active: bool) -> int:
+        """Clean-up: drop every record of these generations (active ones too, unless protected)."""
+        active = set(self._alias.values()) if protect_active else set()
+        deleted = 0
+        for generation in sorted(generations):
+            if generation in active:
+                continue
+            records = self._records.pop(generation, None)
+            if records is None:
+                continue
+            deleted += 1
+            if self._alias.get(self._regional) == generation and self._regional in records:
+                self._stats.race_occurred = True
+                self._stats.races += 1
+                self._trace.milestone("dns_race", ACTOR, generation=generation)
+            if generation == self._rollback:
+                self._trace.record("rollback_record_dangling", ACTOR, generation=generation)
+        if deleted:
+            self._trace.record("record_trees_deleted", ACTOR, generations=deleted)
+            self._observe_regional()
+        return deleted
 
-    def restore(self, plan: Plan) -> None:
-        """The operator's repair: every endpoint re-pointed at ``plan``."""
+    def _restore(self, plan: Plan) -> None:
+        """The manual repair (and the bootstrap): every endpoint re-pointed at ``plan``."""
         records = self._records.setdefault(plan.generation, {})
         for endpoint, weighted in plan.endpoints:
             records[endpoint] = tuple(record.address for record in weighted)
             self._alias[endpoint] = plan.generation
         self._locks.clear()
-        self.applied_generation = plan.generation
-        stats = self.stats
+        self._rollback = plan.generation
+        self._trace.record("records_restored", ACTOR, generation=plan.generation)
+        stats = self._stats
         if stats.stuck_since is not None:  # nothing is inconsistent any more
             stats.stuck_seconds += self._clock.now() - stats.stuck_since
             stats.stuck_since = None
-            self._trace.milestone("dns_automation_unstuck", "dns-store")
+            self._trace.milestone("dns_automation_unstuck", ACTOR)
         self._observe_regional()
 
-    def force_empty(self, endpoint: str, empty: bool) -> None:
+    def _force_empty(self, endpoint: str, empty: bool) -> None:
         """Fault injection: empty an endpoint's answer without the race."""
         if empty:
             self._forced_empty.add(endpoint)
         else:
             self._forced_empty.discard(endpoint)
+        self._trace.record("forced_empty", ACTOR, endpoint=endpoint, empty=empty)
         self._observe_regional()
 
-    # -- bookkeeping -------------------------------------------------------------
+    # -- instrumentation ---------------------------------------------------------------
     def _observe_regional(self) -> None:
-        empty = not self.resolve(self.regional_endpoint)
+        answer = self._resolve(self._regional)
+        stats = self._stats
+        stats.regional_addresses = len(answer)
+        empty = not answer
         if empty == self._regional_was_empty:
             return
         self._regional_was_empty = empty
         now = self._clock.now()
-        stats = self.stats
         if empty:
             stats.empty_since = now
             if stats.first_empty_at is None:
                 stats.first_empty_at = now
-            self._trace.milestone("regional_endpoint_empty", "dns-store", endpoint=self.regional_endpoint)
+            self._trace.milestone("regional_endpoint_empty", ACTOR, endpoint=self._regional)
         elif stats.empty_since is not None:  # not the bootstrap write
             stats.empty_record_seconds += now - stats.empty_since
             stats.empty_since = None
-            self._trace.milestone("regional_endpoint_restored", "dns-store", endpoint=self.regional_endpoint)
+            self._trace.milestone("regional_endpoint_restored", ACTOR, endpoint=self._regional)

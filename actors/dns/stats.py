@@ -2,6 +2,9 @@
 
 Like a metrics registry, it is written by the actors and read only by the
 world (snapshot, report); no actor decides anything from another's counters.
+Each field has one writer, named beside it, except the stuck episode, which
+an Enactor opens when it finds it cannot proceed and Route 53 closes when the
+records are restored by hand.
 """
 
 from __future__ import annotations
@@ -13,21 +16,30 @@ __all__ = ["DnsStats"]
 
 @attrs.define
 class DnsStats:
-    """What the report's ``dns`` section is made of; updated by the actors."""
+    """What the report's ``dns`` section and the ``dns_*`` metrics are made of."""
 
+    # Route 53: the race, the regional endpoint's answer.
     race_occurred: bool = False
     races: int = 0
     first_empty_at: float | None = None
     empty_since: float | None = None
     empty_record_seconds: float = 0.0
+    regional_addresses: int = 0
+    transactions: int = 0
+    # Enactors open the stuck episode; Route 53's restore closes it.
     stuck: bool = False
     stuck_since: float | None = None
     stuck_seconds: float = 0.0
+    # Enactors.
     enactor_max_lag_generations: int = 0
-    plans_deleted: int = 0
     lock_conflicts: int = 0
     stale_writes: int = 0
-    transactions: int = 0
+    applying_generation: dict[str, int] = attrs.Factory(dict)
+    applied_generation: dict[str, int] = attrs.Factory(dict)
+    automation_enabled: dict[str, bool] = attrs.Factory(dict)
+    # Plan store and clean-up.
+    newest_generation: int = 0
+    plans_deleted: int = 0
 
     def empty_seconds_until(self, now: float) -> float:
         open_episode = now - self.empty_since if self.empty_since is not None else 0.0

@@ -1,85 +1,168 @@
-"""DynamoDB as its clients see it: a store reachable only through DNS.
+"""The DynamoDB service: a task with a request channel and a finite throughput.
 
-A client resolves the regional endpoint through its own caching resolver and
-sends the request to one of the answered addresses. An empty answer fails the
-request as *unresolvable*. Resolvers cache positive answers for ``ttl_s`` and
-empty answers for ``negative_ttl_s``; the latter is longer, which is why
-clients kept failing after the records were restored.
+Clients send :class:`DynamoDBRequest` (``items`` reads/writes for a key) to
+the address their resolver picked; every load balancer reaches the same
+fleet, so one task stands for it. Throughput is a token bucket:
+``capacity_items_per_s`` refills it, up to ``burst_s`` seconds of unused
+capacity. A request that finds enough tokens is answered after
+``latency_s`` (with the default 0, within the virtual instant it was sent,
+adding no distinct instant). One that does not waits in a FIFO backlog until
+tokens accrue; past ``max_backlog_items`` waiting items it is answered
+THROTTLED at once. Backlogged requests whose client gave up are dropped
+without spending capacity. A request larger than the bucket is served once
+the bucket is full, leaving the bucket in debt, so the long-run rate holds.
+
+(``Outcome`` and ``DynamoDBClient`` are also importable from here, where the
+EC2 stage still looks for them.)
 """
 
 from __future__ import annotations
 
-import enum
-import random
+from collections import deque
 from typing import TYPE_CHECKING
 
-import attrs
+import trio
+
+from actors.dynamodb.client import DynamoDBClient
+from actors.dynamodb.messages import DynamoDBRequest, Outcome
 
 if TYPE_CHECKING:
-    from actors.dns.route53 import DnsStore
-    from actors.dynamodb.config import ResolverConfig
+    from actors.dynamodb.config import ServiceConfig
+    from actors.dynamodb.stats import DynamoDBStats
     from emulator.kernel.clock import Clock
+    from emulator.kernel.mailbox import Reply
+    from emulator.kernel.trace import Trace
 
-__all__ = ["CachingResolver", "DynamoDBClient", "DynamoDBStats", "DynamoDBStore", "Outcome"]
+__all__ = ["DynamoDBClient", "DynamoDBService", "Outcome"]
 
-
-class Outcome(enum.Enum):
-    OK = "ok"
-    UNRESOLVABLE = "unresolvable"
-
-
-@attrs.define
-class DynamoDBStats:
-    requests: int = 0
-    failed_unresolvable: int = 0
+ACTOR = "dynamodb"
+_EPSILON = 1e-9  # float slack when tokens accrue exactly to what the head needs
 
 
-class DynamoDBStore:
-    """The key-value service behind the load balancers' addresses."""
+class DynamoDBService:
+    """The service's state (tokens, backlog, items), owned by :meth:`run`."""
 
-    def __init__(self, stats: DynamoDBStats) -> None:
-        self.stats = stats
+    def __init__(
+        self,
+        requests: trio.MemoryReceiveChannel[DynamoDBRequest],
+        *,
+        clock: Clock,
+        config: ServiceConfig,
+        stats: DynamoDBStats,
+        trace: Trace,
+    ) -> None:
+        self._requests = requests
+        self._clock = clock
+        self._config = config
+        self._stats = stats
+        self._trace = trace
+        self._rate = config.capacity_items_per_s
+        self._bucket = config.capacity_items_per_s * config.burst_s
+        self._tokens = self._bucket
+        self._refilled_at = clock.now()
+        self._backlog: deque[DynamoDBRequest] = deque()
+        self._backlog_items = 0
+        self._throttled_in_episode = 0
         self._items: dict[str, int] = {}
 
-    def serve(self, address: str, key: str) -> Outcome:
-        del address  # every load balancer reaches the same healthy fleet
-        self._items[key] = self._items.get(key, 0) + 1
-        return Outcome.OK
+    async def run(self) -> None:
+        requests = self._requests
+        while True:
+            if self._backlog:
+                request = await self._receive_until(self._head_servable_at())
+            else:
+                request = await requests.receive()
+            if request is not None:
+                self._arrive(request)
+            while True:  # whatever else arrived in the same instant, without a wake-up each
+                try:
+                    self._arrive(requests.receive_nowait())
+                except trio.WouldBlock:
+                    break
+            self._serve_backlog()
 
+    async def _receive_until(self, deadline: float) -> DynamoDBRequest | None:
+        with self._clock.move_on_after(max(0.0, deadline - self._clock.now())):
+            return await self._requests.receive()
+        return None
 
-class CachingResolver:
-    """A stub resolver with positive and negative caching."""
-
-    def __init__(self, clock: Clock, dns_store: DnsStore, endpoint: str, config: ResolverConfig) -> None:
-        self._clock = clock
-        self._dns = dns_store
-        self._endpoint = endpoint
-        self._ttl_s = config.ttl_s
-        self._negative_ttl_s = config.negative_ttl_s
-        self._answer: tuple[str, ...] = ()
-        self._expires_at = float("-inf")
-
-    def resolve(self) -> tuple[str, ...]:
+    # -- throughput -----------------------------------------------------------------
+    def _refill(self) -> None:
         now = self._clock.now()
-        if now >= self._expires_at:
-            self._answer = self._dns.resolve(self._endpoint)
-            self._expires_at = now + (self._ttl_s if self._answer else self._negative_ttl_s)
-        return self._answer
+        if now > self._refilled_at:
+            self._tokens = min(self._bucket, self._tokens + (now - self._refilled_at) * self._rate)
+            self._refilled_at = now
 
+    def _needed(self, items: int) -> float:
+        return min(float(items), self._bucket)
 
-class DynamoDBClient:
-    """One client host: its resolver, and requests that succeed or not."""
+    def _head_servable_at(self) -> float:
+        self._refill()
+        missing = self._needed(self._backlog[0].items) - self._tokens
+        return self._clock.now() + max(0.0, missing) / self._rate
 
-    def __init__(self, resolver: CachingResolver, store: DynamoDBStore, rng: random.Random) -> None:
-        self._resolver = resolver
-        self._store = store
-        self._rng = rng
+    def _arrive(self, request: DynamoDBRequest) -> None:
+        self._refill()
+        if not self._backlog and self._tokens >= self._needed(request.items) - _EPSILON:
+            self._end_throttling()
+            self._serve(request)
+        elif self._backlog_items + request.items > self._config.max_backlog_items:
+            self._throttle(request)
+        else:
+            self._end_throttling()
+            self._backlog.append(request)
+            self._backlog_items += request.items
+            self._note_backlog()
 
-    def request(self, key: str) -> Outcome:
-        stats = self._store.stats
-        stats.requests += 1
-        addresses = self._resolver.resolve()
-        if not addresses:
-            stats.failed_unresolvable += 1
-            return Outcome.UNRESOLVABLE
-        return self._store.serve(addresses[self._rng.randrange(len(addresses))], key)
+    def _serve_backlog(self) -> None:
+        backlog = self._backlog
+        if not backlog:
+            return
+        self._refill()
+        while backlog:
+            head = backlog[0]
+            if not head.reply.abandoned and self._tokens < self._needed(head.items) - _EPSILON:
+                break
+            backlog.popleft()
+            self._backlog_items -= head.items
+            if head.reply.abandoned:
+                self._stats.unheard_answers += 1  # its client gave up: drop, spend nothing
+            else:
+                self._serve(head)
+        self._note_backlog()
+
+    def _serve(self, request: DynamoDBRequest) -> None:
+        self._tokens -= request.items
+        self._items[request.key] = self._items.get(request.key, 0) + request.items
+        self._stats.items_served += request.items
+        self._answer(request.reply, Outcome.OK)
+
+    def _throttle(self, request: DynamoDBRequest) -> None:
+        if self._throttled_in_episode == 0:
+            self._stats.throttling_episodes += 1
+            self._trace.milestone("dynamodb_throttling_start", ACTOR, backlog_items=self._backlog_items)
+        self._throttled_in_episode += 1
+        self._answer(request.reply, Outcome.THROTTLED)
+
+    def _end_throttling(self) -> None:
+        if self._throttled_in_episode:
+            self._trace.milestone("dynamodb_throttling_end", ACTOR, throttled=self._throttled_in_episode)
+            self._throttled_in_episode = 0
+
+    # -- answers and instrumentation -------------------------------------------------------
+    def _answer(self, reply: Reply[Outcome], outcome: Outcome) -> None:
+        latency = self._config.latency_s
+        if latency > 0:
+            self._clock.call_later(latency, self._deliver, reply, outcome)
+        else:
+            self._deliver(reply, outcome)
+
+    def _deliver(self, reply: Reply[Outcome], outcome: Outcome) -> None:
+        if not reply.send(outcome):
+            self._stats.unheard_answers += 1
+
+    def _note_backlog(self) -> None:
+        stats = self._stats
+        stats.backlog_items = self._backlog_items
+        if self._backlog_items > stats.max_backlog_items:
+            stats.max_backlog_items = self._backlog_items

@@ -1,6 +1,7 @@
 """Customer traffic to DynamoDB: steady requests, so errors are visible.
 
-Each client sends Poisson-spaced requests through its own resolver. The
+Each client sends Poisson-spaced requests through its own resolver and
+waits for each answer (its client's timeout bounds the wait). The
 workload tracks error *episodes* (first failure to last failure before a
 success) to report how long customers saw DynamoDB failing.
 """
@@ -12,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from actors.dynamodb.service import Outcome
+from actors.dynamodb.messages import Outcome
 
 if TYPE_CHECKING:
-    from actors.dynamodb.service import DynamoDBClient
+    from actors.dynamodb.client import DynamoDBClient
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
@@ -49,7 +50,7 @@ async def run_client(
     while True:
         await clock.sleep(rng.expovariate(rate_per_s))
         sequence += 1
-        ok = client.request(f"{name}-{sequence % 1000}") is Outcome.OK
+        ok = await client.request(f"{name}-{sequence % 1000}") is Outcome.OK
         if ok == (not failing):
             continue
         failing = not ok

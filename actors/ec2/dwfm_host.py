@@ -124,7 +124,7 @@ class DwfmHost:
         tick = 0
         while True:
             await clock.sleep_until(self._start + tick * config.check_tick_s)
-            ok = self._client.request(self.name) is Outcome.OK  # one batched request per tick
+            ok = await self._client.request(self.name, len(self._buckets[tick % len(self._buckets)])) is Outcome.OK
             self._note_reachability(ok)
             now = clock.now()
             renewed_until = now + config.lease_ttl_s

@@ -1,46 +1,66 @@
 """The operator's DNS runbook: AWS's engineers repairing the DNS records by hand.
 
-It watches the regional endpoint and the automation's consistency the way an
-alarm would (polling, so its reaction time has the granularity of ``poll_s``),
-takes ``detect_delay_s`` to identify DNS as the cause (23:48 to 00:38 in the
-incident) and another ``dns_repair_delay_s`` to restore the records (02:25),
-after which it pauses the DNS automation, as AWS did worldwide, unless told not to.
+It sees only what Prometheus would see: ``scrape()`` returns the metrics,
+and it pages on the bundled alert rules' conditions (the regional endpoint
+resolves to no address, ``dns_regional_endpoint_addresses == 0``; or the
+automation is stuck, ``dns_automation_stuck == 1``), polling every ``poll_s``,
+so its reaction time has that granularity. It takes ``detect_delay_s`` to
+identify DNS as the cause (23:48 to 00:38 in the incident) and another
+``dns_repair_delay_s`` to restore the records (02:25). It acts as any actor
+would, by messages: the newest plan from the plan store, the records
+restored to it in Route 53, then the automation paused on every Enactor, as
+AWS did worldwide, unless told not to.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from actors.dns.messages import (
+    EnactorControl,
+    GetNewestPlan,
+    PlanStoreRequest,
+    RestoreRecords,
+    Route53Request,
+    SetAutomation,
+)
 from actors.operator.actions import act
+from emulator.kernel.mailbox import Reply
 
 if TYPE_CHECKING:
+    import trio
+
     from actors.control import ControlPlane
-    from actors.dns.plan_store import PlanStore
-    from actors.dns.route53 import DnsStore
     from actors.operator.config import OperatorConfig
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
 __all__ = ["run_dns_runbook"]
 
+# How long the operator waits for the plan store to answer before trying again at the next poll.
+PLAN_STORE_TIMEOUT_S = 60.0
+
 
 async def run_dns_runbook(
     *,
     clock: Clock,
     config: OperatorConfig,
-    dns_store: DnsStore,
-    plan_store: PlanStore,
+    scrape: Callable[[], Mapping[str, object]],
+    regional_endpoint: str,
+    plan_store: trio.MemorySendChannel[PlanStoreRequest],
+    route53: trio.MemorySendChannel[Route53Request],
+    enactors: Sequence[trio.MemorySendChannel[EnactorControl]],
     control: ControlPlane,
     trace: Trace,
 ) -> None:
-    regional = dns_store.regional_endpoint
     broken_since: float | None = None
     while True:
         await clock.sleep(config.poll_s)
-        # The alarm: the regional endpoint answers empty, or the automation
-        # is stuck (an endpoint's active plan is gone) even if regional is fine.
-        empty = not dns_store.resolve(regional)
-        if not empty and not dns_store.inconsistent_endpoints():
+        metrics = scrape()
+        empty = metrics.get("dns_regional_endpoint_addresses") == 0
+        stuck = metrics.get("dns_automation_stuck") == 1
+        if not empty and not stuck:
             broken_since = None
             continue
         now = clock.now()
@@ -52,12 +72,16 @@ async def run_dns_runbook(
             control.note_operator_action("paged")
         if now - broken_since < config.detect_delay_s:
             continue
-        act(trace, control, "identified_dns", endpoint=regional)
+        act(trace, control, "identified_dns", endpoint=regional_endpoint)
         await clock.sleep(config.dns_repair_delay_s)
-        plan = plan_store.newest()
+        request = GetNewestPlan(Reply())
+        await plan_store.send(request)
+        plan = await request.reply.wait_until(clock, clock.now() + PLAN_STORE_TIMEOUT_S)
         if plan is not None:
-            dns_store.restore(plan)
-            control.dns_automation_enabled = not config.pause_dns_automation_after_repair
+            await route53.send(RestoreRecords(plan))
+            enabled = not config.pause_dns_automation_after_repair
+            for enactor in enactors:
+                await enactor.send(SetAutomation(enabled))
             act(
                 trace,
                 control,

@@ -55,7 +55,7 @@ class World:
             dwfm_throttle_max_queue=config.dwfm.throttle.max_queue,
             nlb_automatic_failover=config.nlb.automatic_failover,
         )
-        self.dns = DnsSide(config, clock=clock, rng=self.rng, trace=self.trace, control=self.control)
+        self.dns = DnsSide(config, clock=clock, rng=self.rng, trace=self.trace)
         self._check_fault_targets()
         self.fleet = Fleet(
             config,
@@ -147,9 +147,9 @@ class World:
             schedule_faults(
                 config.faults,
                 clock=self.clock,
-                dns_store=self.dns.dns_store,
-                control=self.control,
-                enactor_names=self.dns.enactor_names,
+                route53=self.dns.route53_requests,
+                regional_endpoint=self.dns.regional_endpoint,
+                enactors=self.dns.enactor_controls,
                 trace=self.trace,
             )
             await self.clock.sleep_until(config.run.duration_s)
@@ -162,7 +162,13 @@ class World:
         operator = self.config.operator
         runbooks = (
             functools.partial(
-                run_dns_runbook, config=operator, dns_store=self.dns.dns_store, plan_store=self.dns.plan_store
+                run_dns_runbook,
+                config=operator,
+                scrape=self.metrics_snapshot,
+                regional_endpoint=self.dns.regional_endpoint,
+                plan_store=self.dns.plan_store_requests,
+                route53=self.dns.route53_requests,
+                enactors=tuple(self.dns.enactor_controls.values()),
             ),
             functools.partial(run_dwfm_runbook, config=operator, hosts=self.fleet.hosts, stats=self.fleet.stats),
             functools.partial(
