@@ -126,3 +126,10 @@ def test_launches_fail_with_insufficient_capacity_while_leases_are_expired_then_
     assert failing_from < recovered <= succeeding
     assert report["ec2"]["launches_insufficient_capacity"] > 0
     assert report["ec2"]["launches_ok"] > 0
+
+
+def test_capping_retries_changes_the_queues_and_so_the_trace() -> None:
+    unlimited = run("healthy", 1, LONG_FAULT, run__duration_s=3600, **SMALL)
+    capped = run("healthy", 1, LONG_FAULT, run__duration_s=3600, dwfm__max_retries=1, **SMALL)
+    assert capped["dwfm"]["max_queue_depth"] != unlimited["dwfm"]["max_queue_depth"]
+    assert capped["trace_hash"] != unlimited["trace_hash"], "DWFM's work is in the trace"

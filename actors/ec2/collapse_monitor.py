@@ -6,18 +6,22 @@ items are waiting as DWFM has workers; and useful completions over the last
 window run below ``dwfm.collapse_goodput_fraction`` of DWFM's nominal
 capacity (hosts x workers / ``work_service_s``). So it is the overload
 sustaining itself after its trigger has gone, not the outage itself.
+
+It is the emulator's own analysis (phase detection), not an actor of the
+incident: it reads only DWFM's instrumentation (:class:`DwfmStats`: work
+completed, each host's queue depth, reachability), never a host.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from actors.ec2.messages import WorkOutcome
 
 if TYPE_CHECKING:
     from actors.ec2.config import DwfmConfig
-    from actors.ec2.dwfm_host import DwfmHost
-    from actors.ec2.messages import DwfmStats
+    from actors.ec2.stats import DwfmStats
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
@@ -30,24 +34,24 @@ async def run_collapse_monitor(
     *,
     clock: Clock,
     config: DwfmConfig,
-    hosts: Sequence[DwfmHost],
+    hosts: int,
     stats: DwfmStats,
     trace: Trace,
 ) -> None:
-    workers = len(hosts) * config.workers
+    workers = hosts * config.workers
     capacity_per_s = workers / config.work_service_s
     history: deque[tuple[float, int]] = deque()
     since: float | None = None
     while True:
         await clock.sleep(SAMPLE_S)
         now = clock.now()
-        completed = sum(host.completed for host in hosts)
+        completed = stats.work[WorkOutcome.COMPLETED]
         history.append((now, completed))
         while history[0][0] < now - config.collapse_window_s:
             history.popleft()
         span = now - history[0][0]
         goodput = (completed - history[0][1]) / span if span > 0 else capacity_per_s
-        waiting = sum(host.queue_depth for host in hosts)
+        waiting = sum(stats.queue_depths.values())
         overloaded = (
             stats.unreachable_hosts == 0
             and waiting >= 2 * workers

@@ -23,6 +23,9 @@ class Ec2Config:
     retry_rate_per_s: float = attrs.field(default=2.0, validator=ge(0))
     # Customers terminate instances; each termination is network work too.
     termination_rate_per_s: float = attrs.field(default=1.0, validator=ge(0))
+    # Launches and terminations that arrive within one tick are handled together
+    # at its end (arrival times kept for the rate limit): one wake-up per tick.
+    tick_s: float = attrs.field(default=1.0, validator=gt(0))
 
 
 @attrs.frozen

@@ -1,13 +1,20 @@
 """A droplet lease actor: one Trio task per EC2 physical host.
 
-In steady state the task is parked and costs nothing: its DWFM host renews
-the lease in its batched state checks and notices when it lapses. When the
-host asks for the lease to be
-re-established, the droplet waits for that work with a timeout; on timeout it
-abandons the item (which stays in the queue: the worker holding it cannot
-know) and queues the work again, up to ``dwfm.max_retries`` (unlimited by
-default, as in the incident). That re-queueing is the feedback loop that
-keeps DWFM collapsed after DynamoDB has recovered.
+In steady state the task is parked on its inbox and costs nothing: its DWFM
+host renews the lease in its batched state checks and notices when it
+lapses. When the host offers re-establishment (:class:`ReestablishmentOpen`),
+the droplet sends its request, with its deadline and a one-shot reply, to
+the host's work channel and waits for the reply until the deadline. On
+timeout it asks again, up to ``dwfm.max_retries`` (unlimited by default, as
+in the incident); its abandoned request stays queued, and the worker that
+gets to it does it anyway. That re-queueing is the feedback loop that keeps
+DWFM collapsed after DynamoDB has recovered.
+
+When the host refuses the request (admission control) or the droplet runs
+out of retries, it waits for the host to offer again. Its timeouts reach the
+trace through the host, which records per tick the retries it received
+(each carries its attempt number): one event per timeout would cost more
+than the rest of EC2's trace.
 
 Arguments are positional so the fleet can start 100,000 of these without a
 wrapper coroutine or a partial per droplet (memory is the limit there).
@@ -15,47 +22,55 @@ wrapper coroutine or a partial per droplet (memory is the limit there).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from actors.ec2.messages import DwfmStats, Lease, LeaseAuthority, LeaseState, WorkOutcome
+from actors.ec2.messages import ReestablishLease, ReestablishmentOpen, WorkOutcome
+from emulator.kernel.mailbox import Reply
 
 if TYPE_CHECKING:
     from actors.ec2.config import DwfmConfig
+    from actors.ec2.stats import DwfmStats
     from emulator.kernel.clock import Clock
-    from emulator.kernel.trace import Trace
+    from emulator.kernel.mailbox import Inbox
 
-__all__ = ["run_droplet"]
+__all__ = ["LeaseWork", "run_droplet"]
+
+
+class LeaseWork(Protocol):
+    """The droplet's end of its DWFM host's work channel."""
+
+    def send_nowait(self, request: ReestablishLease) -> bool:
+        """Queue the request; False when admission control refuses it."""
+
+    def give_up(self, droplet: int) -> None:
+        """Tell the host this droplet stopped asking (out of retries)."""
 
 
 async def run_droplet(
-    lease: Lease,
+    droplet: int,
+    inbox: Inbox[ReestablishmentOpen],
+    work: LeaseWork,
     clock: Clock,
-    host: LeaseAuthority,
-    stats: DwfmStats,
     config: DwfmConfig,
-    trace: Trace,
+    stats: DwfmStats,
 ) -> None:
     while True:
-        await lease.park()  # until the host has queued re-establishment for us
-        while (item := lease.item) is not None:
-            timer = clock.call_at(item.deadline, lease.wake)
-            while not item.succeeded and clock.now() < item.deadline:
-                await lease.park()
-            timer.cancel()
-            if item.succeeded:
-                lease.item = None
-                lease.expires_at = clock.now() + config.lease_ttl_s
-                stats.move(lease, LeaseState.ACTIVE)
-                if stats.all_active_again(clock.now()):
-                    trace.milestone("dwfm_leases_recovered", f"droplet-{lease.droplet_id}")
-                break
-            item.abandoned = True
-            stats.count(WorkOutcome.TIMED_OUT)
-            lease.retries += 1
-            if 0 <= config.max_retries < lease.retries:
-                lease.item = None
-            else:
-                lease.item = host.try_submit(lease)
-            if lease.item is None:
-                stats.move(lease, LeaseState.EXPIRED)
-                host.on_lease_expired(lease)
+        await inbox.receive()  # the host offers re-establishment
+        await _reestablish(droplet, work, clock, config, stats)
+
+
+async def _reestablish(droplet: int, work: LeaseWork, clock: Clock, config: DwfmConfig, stats: DwfmStats) -> None:
+    """Ask until the lease is back, refused, or out of retries (its own frame: a parked droplet stays small)."""
+    attempt = 0
+    while True:
+        reply: Reply[bool] = Reply()
+        deadline = clock.now() + config.work_timeout_s
+        if not work.send_nowait(ReestablishLease(droplet, attempt, deadline, reply)):
+            return  # refused: the host offers again as its queue drains
+        if await reply.wait_until(clock, deadline) is not None:
+            return  # the lease is active again
+        stats.count(WorkOutcome.TIMED_OUT)
+        attempt += 1
+        if 0 <= config.max_retries < attempt:
+            work.give_up(droplet)
+            return

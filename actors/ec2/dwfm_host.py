@@ -1,43 +1,68 @@
 """A DWFM host: state checks for its droplets, and a queue of lease work.
 
-*State checks.* Every droplet is checked once per
-``dwfm.state_check_interval_s``, at a random phase; the host batches the
-droplets due in each ``check_tick_s`` into one DynamoDB request through its
-own caching resolver. A successful check renews active leases; a check finds
-a lease that was not renewed within its TTL lapsed (leases renewed together
-expire together, exactly at a later check of theirs, so no timer per lease is
-needed). A successful check also kicks off re-establishment for every lapsed
-lease at once, which is how the whole fleet arrived together when DynamoDB
-came back.
+*State checks.* Each check tick (``dwfm.check_tick_s``) the host sends one
+DynamoDB request for the droplets due (:mod:`actors.ec2.lease_book`). A
+successful check renews their active leases; a lease not renewed within its
+TTL is found lapsed. A successful check also offers re-establishment to
+every lapsed droplet at once (:class:`ReestablishmentOpen` in its inbox),
+which is how the whole fleet arrived together when DynamoDB came back.
 
-*Work.* Re-establishment items wait in an unbounded FIFO queue (as in the
-incident) for ``dwfm.workers`` workers. Service time grows with the queue
+*Work.* Re-establishment requests wait in the host's work channel, an
+unbounded Trio memory channel (as DWFM's queue was) read by
+``dwfm.workers`` worker tasks. Service time grows with the queue
 (``service_slowdown_per_queued``, capped by ``service_max_slowdown``). A
-worker finishes the item it holds even if its requester gave up, wasting the
-work, unless ``dwfm.drop_expired_work`` lets it skip such items. With
-admission control on, work is refused while the queue is at its limit, and
-lapsed leases are admitted one by one as the queue drains.
+worker learns only after the work, when ``reply.send`` returns False, that
+its droplet had given up: the work is wasted. With ``dwfm.drop_expired_work``
+it checks the request's deadline first and skips it. Admission control
+refuses requests at the channel (:mod:`actors.ec2.intake`); refused and
+given-up droplets are offered a place again as the queue drains.
+
+*Messages.* Control (:class:`SetAdmission`, :class:`RestartHost`) is
+drained at the check tick. Lease changes (lapsed, restored) go to the
+subscribers once per check tick with news. Work outcomes are traced per
+tick, with the droplets' timeouts: each retry carries its attempt number.
 """
 
 from __future__ import annotations
 
+import math
 import random
-from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import trio
 
-from actors.dynamodb.service import Outcome
-from actors.ec2.messages import DwfmStats, Lease, LeaseState, WorkItem, WorkOutcome
+from actors.dynamodb.messages import Outcome
+from actors.ec2.intake import WorkIntake
+from actors.ec2.lease_book import LeaseBook
+from actors.ec2.messages import (
+    HostControl,
+    LeaseChanges,
+    LeaseState,
+    ReestablishLease,
+    ReestablishmentOpen,
+    RestartHost,
+    SetAdmission,
+    WorkOutcome,
+)
+from actors.ec2.publish import publish
 
 if TYPE_CHECKING:
-    from actors.control import ControlPlane
-    from actors.dynamodb.service import DynamoDBClient
     from actors.ec2.config import DwfmConfig
+    from actors.ec2.stats import DwfmStats
     from emulator.kernel.clock import Clock
+    from emulator.kernel.mailbox import Inbox
     from emulator.kernel.trace import Trace
 
-__all__ = ["DwfmHost"]
+__all__ = ["DwfmHost", "DynamoDBClient"]
+
+OPEN = ReestablishmentOpen()
+
+
+class DynamoDBClient(Protocol):
+    """What a host needs of DynamoDB: one request of ``items`` reads/writes."""
+
+    async def request(self, key: str, items: int = 1) -> Outcome: ...
 
 
 class DwfmHost:
@@ -45,145 +70,175 @@ class DwfmHost:
         self,
         name: str,
         *,
+        az: int,
+        droplets: Sequence[int],
+        inboxes: Sequence[Inbox[ReestablishmentOpen]],
         clock: Clock,
         rng: random.Random,
         config: DwfmConfig,
-        control: ControlPlane,
         client: DynamoDBClient,
+        control: trio.MemoryReceiveChannel[HostControl],
+        subscribers: Sequence[trio.MemorySendChannel[LeaseChanges]],
         stats: DwfmStats,
         trace: Trace,
     ) -> None:
         self.name = name
+        self._az = az
+        self._inboxes = inboxes  # by slot, as the lease book's droplets
         self._clock = clock
-        self._rng = rng
         self._config = config
-        self._control = control
         self._client = client
+        self._control = control
+        self._subscribers = subscribers
         self._stats = stats
         self._trace = trace
-        buckets = max(1, round(config.state_check_interval_s / config.check_tick_s))
-        self._buckets: list[list[Lease]] = [[] for _ in range(buckets)]
-        self._queue: deque[WorkItem] = deque()
-        self._idle_workers = trio.lowlevel.ParkingLot()
-        self.waiting: dict[Lease, None] = {}  # lapsed leases, in lapse order
-        self.reachable = True
-        self.completed = 0
-        self.restarts = 0
-        self.renewals = 0
         self._start = clock.now() + rng.uniform(0, config.check_tick_s)
+        self._book = LeaseBook(droplets, rng=rng, config=config, start=self._start)
+        send, self._work = trio.open_memory_channel[ReestablishLease](math.inf)
+        throttle = config.throttle
+        self.intake = WorkIntake(name, az, send, stats, throttle.max_queue if throttle.enabled else None)
+        self._waiting: dict[int, None] = {}  # lapsed droplets not re-establishing, in lapse order
+        self._restored: list[int] = []  # since the last LeaseChanges
+        self._reachable = True
+        self._completed = self._wasted = self._dropped = 0  # this tick
+        self._traced_depth = 0
+        stats.queue_depths[name] = 0
 
-    # -- fleet ---------------------------------------------------------------
-    def assign(self, lease: Lease) -> None:
-        """Take over a lease in steady state: renewed at its last check."""
-        bucket = self._rng.randrange(len(self._buckets))
-        self._buckets[bucket].append(lease)
-        config = self._config
-        last_checked = self._start + bucket * config.check_tick_s - len(self._buckets) * config.check_tick_s
-        lease.expires_at = last_checked + config.lease_ttl_s
-
-    @property
-    def queue_depth(self) -> int:
-        return len(self._queue)
-
-    # -- LeaseAuthority ---------------------------------------------------------
-    def try_submit(self, lease: Lease) -> WorkItem | None:
-        control = self._control
-        if control.dwfm_throttle_enabled and len(self._queue) >= control.dwfm_throttle_max_queue:
-            self._stats.count(WorkOutcome.REJECTED)
-            return None
-        item = WorkItem(lease, self._clock.now() + self._config.work_timeout_s)
-        self._queue.append(item)
-        if len(self._queue) > self._stats.max_queue_depth:
-            self._stats.max_queue_depth = len(self._queue)
-        self._idle_workers.unpark()
-        return item
-
-    def on_lease_expired(self, lease: Lease) -> None:
-        self.waiting[lease] = None
-
-    # -- operator ----------------------------------------------------------------
-    def restart(self) -> int:
-        """Empty the queue, as a restart did; requesters time out and retry."""
-        discarded = len(self._queue)
-        for item in self._queue:
-            item.abandoned = True
-        self._queue.clear()
-        self.restarts += 1
-        self._trace.milestone("dwfm_host_restarted", self.name, discarded=discarded)
-        return discarded
-
-    # -- tasks ---------------------------------------------------------------------
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
             for _ in range(self._config.workers):
                 nursery.start_soon(self._worker)
             nursery.start_soon(self._check_loop)
 
+    # -- state checks ------------------------------------------------------------
     async def _check_loop(self) -> None:
-        clock, config = self._clock, self._config
+        clock, config, book, stats = self._clock, self._config, self._book, self._stats
         tick = 0
         while True:
             await clock.sleep_until(self._start + tick * config.check_tick_s)
-            ok = await self._client.request(self.name, len(self._buckets[tick % len(self._buckets)])) is Outcome.OK
+            self._apply_control()
+            due = book.due(tick)
+            ok = (await self._client.request(self.name, items=due)) is Outcome.OK  # one batched request per tick
             self._note_reachability(ok)
             now = clock.now()
-            renewed_until = now + config.lease_ttl_s
-            due = self._buckets[tick % len(self._buckets)]
-            self.renewals += len(due)
-            for lease in due:
-                if lease.state is not LeaseState.ACTIVE:
-                    continue
-                if lease.expires_at < now:
-                    self._stats.move(lease, LeaseState.EXPIRED)  # lapsed since its last check
-                    self.waiting[lease] = None
-                elif ok:
-                    lease.expires_at = renewed_until
-            if ok and self.waiting:
-                self._start_reestablishing()
+            stats.renewals += due
+            lapsed = book.check(tick, now, now + config.lease_ttl_s if ok else None)
+            for droplet in lapsed:
+                stats.move(self._az, LeaseState.ACTIVE, LeaseState.EXPIRED)
+                self._waiting[droplet] = None
+            if ok and (self._waiting or self.intake.returned):
+                self._offer(self.intake.depth())
+            if lapsed or self._restored:
+                await publish(self._subscribers, LeaseChanges(self.name, tuple(lapsed), tuple(self._restored)))
+            self._trace_tick(len(lapsed), len(self._restored))
+            self._restored = []
             tick += 1
 
-    def _start_reestablishing(self) -> None:
-        waiting = self.waiting
-        while waiting:
-            lease = next(iter(waiting))
-            item = self.try_submit(lease)
-            if item is None:
-                break  # admission control: admitted as the queue drains
-            del waiting[lease]
-            self._stats.move(lease, LeaseState.REESTABLISHING)
-            lease.item = item
-            lease.retries = 0
-            lease.wake()
+    def _apply_control(self) -> None:
+        while True:
+            try:
+                message = self._control.receive_nowait()
+            except trio.WouldBlock:
+                return
+            if isinstance(message, SetAdmission):
+                self.intake.max_queue = message.max_queue if message.enabled else None
+                self._trace.record("admission", self.name, enabled=message.enabled, max_queue=message.max_queue)
+            elif isinstance(message, RestartHost):
+                self._restart()
+
+    def _restart(self) -> None:
+        """Empty the queue, as a restart did; its droplets time out and retry."""
+        discarded = 0
+        while True:
+            try:
+                self._work.receive_nowait()
+            except trio.WouldBlock:
+                break
+            discarded += 1
+        self._stats.queue_depths[self.name] = 0
+        self._stats.restarts += 1
+        self._trace.milestone("dwfm_host_restarted", self.name, discarded=discarded)
 
     def _note_reachability(self, ok: bool) -> None:
-        if ok == self.reachable:
+        if ok == self._reachable:
             return
-        self.reachable = ok
+        self._reachable = ok
         stats = self._stats
         stats.unreachable_hosts += -1 if ok else 1
+        # Fleet-wide milestones (instrumentation): the first host cut off, the last one back.
         if ok and stats.unreachable_hosts == 0:
             stats.reachable_again_at = self._clock.now()
             self._trace.milestone("dwfm_dynamodb_reachable", self.name)
         elif not ok and stats.unreachable_hosts == 1:
             self._trace.milestone("dwfm_dynamodb_unreachable", self.name)
 
+    def _trace_tick(self, lapsed: int, restored: int) -> None:
+        intake = self.intake
+        depth = self._stats.queue_depths[self.name]
+        counts = (self._completed, self._wasted, self._dropped, intake.rejected, intake.retried, intake.gave_up)
+        if not (lapsed or restored or any(counts) or depth != self._traced_depth):
+            return
+        self._trace.record(
+            "work",
+            self.name,
+            queue=depth,
+            lapsed=lapsed,
+            restored=restored,
+            completed=self._completed,
+            wasted=self._wasted,
+            dropped=self._dropped,
+            rejected=intake.rejected,
+            timed_out=intake.retried + intake.gave_up,
+        )
+        self._traced_depth = depth
+        self._completed = self._wasted = self._dropped = 0
+        intake.rejected = intake.retried = intake.gave_up = 0
+
+    # -- re-establishment -----------------------------------------------------------
+    def _offer(self, depth: int) -> None:
+        """Offer re-establishment to waiting droplets, as many as the queue has room for."""
+        waiting, intake = self._waiting, self.intake
+        while intake.returned:
+            waiting[intake.returned.popleft()] = None
+        if not waiting:
+            return
+        room = len(waiting) if intake.max_queue is None else intake.max_queue - depth - intake.invited
+        if room <= 0:
+            return
+        book, inboxes, stats, az = self._book, self._inboxes, self._stats, self._az
+        for _ in range(min(room, len(waiting))):
+            droplet = next(iter(waiting))
+            del waiting[droplet]
+            stats.move(az, LeaseState.EXPIRED, LeaseState.REESTABLISHING)
+            intake.invited += 1
+            inboxes[book.slot(droplet)].send_nowait(OPEN)
+
     async def _worker(self) -> None:
-        clock, config, stats, queue = self._clock, self._config, self._stats, self._queue
+        clock, config, stats, work = self._clock, self._config, self._stats, self._work
         while True:
-            while not queue:
-                await self._idle_workers.park()
-            item = queue.popleft()
-            if self.waiting and self.reachable:
-                self._start_reestablishing()  # a slot freed up under admission control
-            if config.drop_expired_work and (item.abandoned or clock.now() > item.deadline):
+            try:
+                request = work.receive_nowait()
+            except trio.WouldBlock:
+                request = await work.receive()
+            depth = work.statistics().current_buffer_used
+            stats.queue_depths[self.name] = depth
+            if self._reachable and (self._waiting or self.intake.returned):
+                self._offer(depth)  # a place freed up under admission control
+            if config.drop_expired_work and clock.now() > request.deadline:
                 stats.count(WorkOutcome.DROPPED)
+                self._dropped += 1
                 continue
-            slowdown = min(config.service_max_slowdown, 1.0 + config.service_slowdown_per_queued * len(queue))
+            slowdown = min(config.service_max_slowdown, 1.0 + config.service_slowdown_per_queued * depth)
             await clock.sleep(config.work_service_s * slowdown)
-            if item.abandoned or clock.now() > item.deadline:
+            if not request.reply.send(True):
                 stats.count(WorkOutcome.WASTED)
+                self._wasted += 1
                 continue
             stats.count(WorkOutcome.COMPLETED)
-            self.completed += 1
-            item.succeeded = True
-            item.lease.wake()
+            self._completed += 1
+            now = clock.now()
+            self._book.restore(request.droplet, now + config.lease_ttl_s)
+            self._restored.append(request.droplet)
+            stats.move(self._az, LeaseState.REESTABLISHING, LeaseState.ACTIVE)
+            if stats.all_active_again(now):
+                self._trace.milestone("dwfm_leases_recovered", self.name)

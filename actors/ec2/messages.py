@@ -1,31 +1,49 @@
-"""Records shared by the droplet lease actors and DWFM hosts.
+"""EC2's message protocol: droplets, DWFM hosts, the launcher and their controls.
 
-A :class:`Lease` is the droplet's side of its relationship with one DWFM
-host; a :class:`WorkItem` is one unit of lease re-establishment work in a
-host's queue. Both use ``__slots__``: a process holds 100,000 droplets.
+Who sends what:
+
+* DWFM host -> droplet (its :class:`~emulator.kernel.mailbox.Inbox`):
+  :class:`ReestablishmentOpen`, when the droplet's lease lapsed and the host
+  can re-establish it (DynamoDB answers, and under admission control the
+  queue has room).
+* Droplet -> DWFM host (its work channel): :class:`ReestablishLease`, with
+  the droplet's deadline and a one-shot reply; the reply is True when the
+  lease is active again. The droplet owns the timeout and retries.
+* DWFM host -> subscribers (launcher, Network Manager): :class:`LeaseChanges`.
+* Launcher -> subscribers: :class:`InstanceLaunched`; customers' terminations
+  -> subscribers: :class:`InstanceTerminated`.
+* Operator -> DWFM host (:data:`HostControl`): :class:`SetAdmission`,
+  :class:`RestartHost`; operator and Network Manager -> launcher
+  (:data:`LauncherControl`): :class:`SetLaunchThrottle`,
+  :class:`SetLaunchAdmission`.
+
+:class:`Lease` is not a message: it is a subscriber's view of one droplet's
+lease, built from :class:`LeaseChanges` (Network Manager's, for now).
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Protocol
+from typing import TypeAlias
 
 import attrs
-from trio.lowlevel import Abort, Task, current_task, reschedule, wait_task_rescheduled
+
+from emulator.kernel.mailbox import Reply
 
 __all__ = [
-    "DwfmStats",
+    "HostControl",
     "InstanceLaunched",
     "InstanceTerminated",
+    "LauncherControl",
     "Lease",
-    "LeaseAuthority",
     "LeaseChanges",
     "LeaseState",
+    "ReestablishLease",
+    "ReestablishmentOpen",
     "RestartHost",
     "SetAdmission",
     "SetLaunchAdmission",
     "SetLaunchThrottle",
-    "WorkItem",
     "WorkOutcome",
 ]
 
@@ -45,113 +63,38 @@ class WorkOutcome(enum.Enum):
 
 
 class Lease:
-    """One droplet's lease, and the parking spot of the droplet's task."""
+    """A subscriber's view of one droplet's lease, kept up to date from :class:`LeaseChanges`."""
 
-    __slots__ = ("_parked", "_pending", "az", "droplet_id", "expires_at", "host", "item", "retries", "state")
+    __slots__ = ("az", "droplet_id", "state")
 
-    def __init__(self, droplet_id: int, az: int, host: int, expires_at: float) -> None:
+    def __init__(self, droplet_id: int, az: int, state: LeaseState = LeaseState.ACTIVE) -> None:
         self.droplet_id = droplet_id
         self.az = az
-        self.host = host
-        self.state = LeaseState.ACTIVE
-        self.expires_at = expires_at
-        self.item: WorkItem | None = None
-        self.retries = 0
-        self._parked: Task | None = None
-        self._pending = False
-
-    async def park(self) -> None:
-        """Sleep until :meth:`wake` (a wake before parking is not lost)."""
-        if self._pending:
-            self._pending = False
-            return
-        self._parked = current_task()
-
-        def abort(_: object) -> Abort:
-            self._parked = None
-            return Abort.SUCCEEDED
-
-        await wait_task_rescheduled(abort)
-
-    def wake(self) -> None:
-        task = self._parked
-        if task is None:
-            self._pending = True
-            return
-        self._parked = None
-        reschedule(task)
+        self.state = state
 
 
-class WorkItem:
-    """Lease re-establishment work; the worker holding it cannot see the requester."""
-
-    __slots__ = ("abandoned", "deadline", "lease", "succeeded")
-
-    def __init__(self, lease: Lease, deadline: float) -> None:
-        self.lease = lease
-        self.deadline = deadline
-        self.abandoned = False
-        self.succeeded = False
+# -- DWFM host <-> droplets (EC2's own) -------------------------------------------------
 
 
-class LeaseAuthority(Protocol):
-    """What a droplet can ask of the DWFM host that holds its lease."""
-
-    def try_submit(self, lease: Lease) -> WorkItem | None:
-        """Queue re-establishment work; None when admission control refuses it."""
-
-    def on_lease_expired(self, lease: Lease) -> None:
-        """The lease has lapsed: re-establish it once DynamoDB answers again."""
+@attrs.frozen
+class ReestablishmentOpen:
+    """DWFM host -> droplet: your lease lapsed and can be re-established now; ask for it."""
 
 
-@attrs.define
-class DwfmStats:
-    """Fleet-wide DWFM state, kept incrementally (never by scanning droplets)."""
+@attrs.frozen(eq=False)
+class ReestablishLease:
+    """Droplet -> DWFM host's work channel: re-establish my lease by ``deadline``.
 
-    azs: int = 3
-    leases: list[list[int]] = attrs.Factory(list)  # [az][state] -> count
-    leases_expired_peak: int = 0
-    work: dict[WorkOutcome, int] = attrs.Factory(lambda: dict.fromkeys(WorkOutcome, 0))
-    max_queue_depth: int = 0
-    # Reachability of DynamoDB from DWFM (every host's last check succeeded).
-    unreachable_hosts: int = 0
-    reachable_again_at: float | None = None
-    recovery_pending: bool = False
-    lease_recovery_seconds: float | None = None
-    collapsed: bool = False
-    collapse: bool = False
-    collapse_seconds: float = 0.0
-    collapse_since: float | None = None
+    ``attempt`` counts the droplet's earlier timeouts for this lapse (0 for
+    the first request after :class:`ReestablishmentOpen`). ``reply`` gets
+    True when a worker re-established the lease; a worker whose
+    ``reply.send`` returns False learns that the droplet had given up.
+    """
 
-    def __attrs_post_init__(self) -> None:
-        if not self.leases:
-            self.leases = [[0, 0, 0] for _ in range(self.azs)]
-
-    def move(self, lease: Lease, new_state: LeaseState) -> None:
-        counts = self.leases[lease.az]
-        counts[lease.state] -= 1
-        counts[new_state] += 1
-        lease.state = new_state
-        if new_state is LeaseState.EXPIRED:
-            self.recovery_pending = True
-            not_active = self.not_active()
-            if not_active > self.leases_expired_peak:
-                self.leases_expired_peak = not_active
-
-    def all_active_again(self, now: float) -> bool:
-        """After a lease came back: True once, when the last lapsed lease has."""
-        if not self.recovery_pending or self.not_active():
-            return False
-        self.recovery_pending = False
-        if self.reachable_again_at is not None:
-            self.lease_recovery_seconds = now - self.reachable_again_at
-        return True
-
-    def not_active(self) -> int:
-        return sum(counts[LeaseState.EXPIRED] + counts[LeaseState.REESTABLISHING] for counts in self.leases)
-
-    def count(self, outcome: WorkOutcome, n: int = 1) -> None:
-        self.work[outcome] += n
+    droplet: int
+    attempt: int
+    deadline: float
+    reply: Reply[bool]
 
 
 # -- EC2's published protocol (read by Network Manager, NLB and the operator) ----------
@@ -216,3 +159,7 @@ class SetAdmission:
 @attrs.frozen
 class RestartHost:
     """Operator -> DWFM host: restart it, which empties its work queue."""
+
+
+HostControl: TypeAlias = SetAdmission | RestartHost
+LauncherControl: TypeAlias = SetLaunchThrottle | SetLaunchAdmission

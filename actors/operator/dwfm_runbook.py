@@ -1,18 +1,27 @@
-"""The operator's DWFM runbook: what AWS improvised at 04:14 (none existed)."""
+"""The operator's DWFM runbook: what AWS improvised at 04:14 (none existed).
+
+It sees what Prometheus would: it pages on ``dwfm_collapsed == 1`` (the
+bundled alert rule), finds the congested hosts from ``dwfm_queue_depth{host}``
+and the leases still missing from ``dwfm_leases``. It acts by messages:
+:class:`SetAdmission` to every DWFM host, :class:`SetLaunchThrottle` to the
+launcher, :class:`RestartHost` to the most congested host.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from actors.ec2.messages import HostControl, LauncherControl, RestartHost, SetAdmission, SetLaunchThrottle
 from actors.operator.actions import act
+from actors.operator.scrape import gauge, leases_not_active, series
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    import trio
 
     from actors.control import ControlPlane
-    from actors.ec2.dwfm_host import DwfmHost
-    from actors.ec2.messages import DwfmStats
     from actors.operator.config import OperatorConfig
+    from actors.operator.scrape import Scrape
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
@@ -23,8 +32,9 @@ async def run_dwfm_runbook(
     *,
     clock: Clock,
     config: OperatorConfig,
-    hosts: Sequence[DwfmHost],
-    stats: DwfmStats,
+    scrape: Scrape,
+    hosts: Mapping[str, trio.MemorySendChannel[HostControl]],
+    launcher: trio.MemorySendChannel[LauncherControl],
     control: ControlPlane,
     trace: Trace,
 ) -> None:
@@ -33,26 +43,31 @@ async def run_dwfm_runbook(
     Once DWFM is seen collapsed, wait ``dwfm_action_delay_s``; then turn on
     admission control by queue size and a launch rate limit, and restart the
     congested hosts (queue over the limit) one at a time, most congested
-    first, every ``dwfm_restart_interval_s``. A restart empties its queue.
+    first, every ``dwfm_restart_interval_s``. A restart empties its queue; it
+    takes effect at the host's next step, so a zero interval still waits one
+    poll before looking again.
     """
+    limit = config.dwfm_throttle_max_queue
     while True:
         await clock.sleep(config.poll_s)
-        if not stats.collapsed:
+        if gauge(scrape(), "dwfm_collapsed") != 1:
             continue
         act(trace, control, "paged_dwfm")
         await clock.sleep(config.dwfm_action_delay_s)
-        if not stats.collapsed and not stats.not_active():
+        sample = scrape()
+        if gauge(sample, "dwfm_collapsed") != 1 and not leases_not_active(sample):
             continue  # it sorted itself out meanwhile
-        control.dwfm_throttle_enabled = True
-        control.dwfm_throttle_max_queue = config.dwfm_throttle_max_queue
-        control.launch_throttle_per_s = config.launch_throttle_per_s
-        act(trace, control, "throttled_dwfm", max_queue=config.dwfm_throttle_max_queue)
+        for channel in hosts.values():
+            await channel.send(SetAdmission(enabled=True, max_queue=limit))
+        await launcher.send(SetLaunchThrottle(config.launch_throttle_per_s))
+        act(trace, control, "throttled_dwfm", max_queue=limit)
         while True:
-            congested = [host for host in hosts if host.queue_depth > config.dwfm_throttle_max_queue]
+            depths = {labels[0]: depth for labels, depth in series(scrape(), "dwfm_queue_depth").items()}
+            congested = {host: depth for host, depth in depths.items() if depth > limit and host in hosts}
             if not congested:
                 break
-            max(congested, key=lambda host: host.queue_depth).restart()
+            await hosts[max(congested, key=congested.__getitem__)].send(RestartHost())
             control.note_operator_action("restarted_dwfm_host")
-            await clock.sleep(config.dwfm_restart_interval_s)
-        while stats.not_active():
+            await clock.sleep(config.dwfm_restart_interval_s or config.poll_s)
+        while leases_not_active(scrape()):
             await clock.sleep(config.poll_s)

@@ -1,25 +1,39 @@
 """The operator's throttle runbook: relaxing EC2's throttles once leases are back.
 
-Once every lease is back, the operator waits ``relax_throttles_delay_s``
-(11:23) and then doubles the launch rate limit every ``relax_stage_interval_s``
-until it is lifted, when admission control returns to its configured setting
-(EC2 fully recovered, 13:50).
+It sees what Prometheus would: its own team's actions
+(``operator_actions_total``: throttles applied by the DWFM runbook and not
+lifted yet) and the leases still missing (``dwfm_leases``). Once every lease
+is back, the operator waits ``relax_throttles_delay_s`` (11:23) and then
+doubles the launch rate limit every ``relax_stage_interval_s`` until it is
+lifted, when admission control returns to its configured setting (EC2 fully
+recovered, 13:50). It acts by messages: :class:`SetLaunchThrottle` to the
+launcher, :class:`SetAdmission` to every DWFM host.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from actors.ec2.messages import HostControl, LauncherControl, SetAdmission, SetLaunchThrottle
 from actors.operator.actions import act
+from actors.operator.scrape import leases_not_active, series
 
 if TYPE_CHECKING:
+    import trio
+
     from actors.control import ControlPlane
-    from actors.ec2.messages import DwfmStats
     from actors.operator.config import OperatorConfig
+    from actors.operator.scrape import Scrape
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
 __all__ = ["run_throttle_relaxation"]
+
+
+def _throttles_in_place(sample: Mapping[str, object]) -> bool:
+    actions = {labels[0]: n for labels, n in series(sample, "operator_actions_total").items()}
+    return actions.get("throttled_dwfm", 0) > actions.get("lifted_throttles", 0)
 
 
 async def run_throttle_relaxation(
@@ -28,7 +42,9 @@ async def run_throttle_relaxation(
     operator: OperatorConfig,
     configured_admission: tuple[bool, int],
     launch_ceiling_per_s: float,
-    dwfm: DwfmStats,
+    scrape: Scrape,
+    hosts: Mapping[str, trio.MemorySendChannel[HostControl]],
+    launcher: trio.MemorySendChannel[LauncherControl],
     control: ControlPlane,
     trace: Trace,
 ) -> None:
@@ -36,17 +52,19 @@ async def run_throttle_relaxation(
     admission_enabled, admission_max_queue = configured_admission
     while True:
         await clock.sleep(operator.poll_s)
-        throttled = control.launch_throttle_per_s > 0 or control.dwfm_throttle_enabled != admission_enabled
-        if not throttled or dwfm.not_active():
+        sample = scrape()
+        if not _throttles_in_place(sample) or leases_not_active(sample):
             continue
         await clock.sleep(operator.relax_throttles_delay_s)
-        trace.milestone("operator_relaxing_throttles", "operator", launch_limit_per_s=control.launch_throttle_per_s)
-        while 0 < control.launch_throttle_per_s < launch_ceiling_per_s:
+        limit = operator.launch_throttle_per_s  # what the DWFM runbook set
+        trace.milestone("operator_relaxing_throttles", "operator", launch_limit_per_s=limit)
+        while 0 < limit < launch_ceiling_per_s:
             await clock.sleep(operator.relax_stage_interval_s)
-            control.launch_throttle_per_s *= 2
+            limit *= 2
+            await launcher.send(SetLaunchThrottle(limit))
             control.note_operator_action("relaxed_launch_throttle")
-            trace.record("launch_throttle_relaxed", "operator", limit=control.launch_throttle_per_s)
-        control.launch_throttle_per_s = 0.0
-        control.dwfm_throttle_enabled = admission_enabled
-        control.dwfm_throttle_max_queue = admission_max_queue
+            trace.record("launch_throttle_relaxed", "operator", limit=limit)
+        await launcher.send(SetLaunchThrottle(0.0))
+        for channel in hosts.values():
+            await channel.send(SetAdmission(enabled=admission_enabled, max_queue=admission_max_queue))
         act(trace, control, "lifted_throttles")

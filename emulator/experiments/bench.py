@@ -46,7 +46,7 @@ def _world_child(droplets: int, duration_s: float) -> dict[str, Any]:
         started["rss"] = _rss_bytes()
         started["wall"] = time.perf_counter()
         started["events"] = world.clock.wakeups + world.clock.callbacks
-        started["checks"] = sum(host.renewals for host in world.fleet.hosts)
+        started["checks"] = world.fleet.stats.renewals
         await world.clock.sleep_until(duration_s)  # the instant the run ends
         started["end"] = time.perf_counter()
 
@@ -57,7 +57,7 @@ def _world_child(droplets: int, duration_s: float) -> dict[str, Any]:
         "teardown_s": time.perf_counter() - started["end"],
         "virtual_s": duration_s - 1.0,
         "events": world.clock.wakeups + world.clock.callbacks - started["events"],
-        "lease_checks": sum(host.renewals for host in world.fleet.hosts) - started["checks"],
+        "lease_checks": world.fleet.stats.renewals - started["checks"],
         "rss_per_droplet": (started["rss"] - before) / max(1, droplets),
     }
 

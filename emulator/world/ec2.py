@@ -3,31 +3,52 @@
 Droplet ``i`` lives in AZ ``i % 3`` and is leased by one of that AZ's DWFM
 hosts. Each host reaches DynamoDB through its own caching resolver, so hosts
 regain DynamoDB one by one as their negative caches expire.
+
+Channels built here: each droplet's inbox (from its host), each host's work
+channel (inside the host; droplets get its intake), each host's control
+channel and the launcher's (operator, Network Manager), and the subscriber
+channels of lease changes and instance events (:meth:`Fleet.lease_changes`,
+:meth:`Fleet.instance_events`, called by the other sides before the run).
 """
 
 from __future__ import annotations
 
+import math
 import random
+from array import array
 from collections.abc import Callable
 
 import trio
 
-from actors.control import ControlPlane
-from actors.dynamodb.service import DynamoDBClient
 from actors.ec2.collapse_monitor import run_collapse_monitor
 from actors.ec2.droplet import run_droplet
-from actors.ec2.dwfm_host import DwfmHost
-from actors.ec2.launcher import Ec2Stats, run_launcher, run_terminations
-from actors.ec2.messages import DwfmStats, Lease, LeaseState, WorkOutcome
-from actors.network.messages import NetworkedInstance
+from actors.ec2.dwfm_host import DwfmHost, DynamoDBClient
+from actors.ec2.launcher import Launcher
+from actors.ec2.messages import (
+    HostControl,
+    InstanceLaunched,
+    InstanceTerminated,
+    LauncherControl,
+    LeaseChanges,
+    LeaseState,
+    ReestablishmentOpen,
+    WorkOutcome,
+)
+from actors.ec2.stats import DwfmStats, Ec2Stats
+from actors.ec2.terminations import run_terminations
 from emulator.config.tree import Config
 from emulator.kernel.clock import Clock
+from emulator.kernel.mailbox import Inbox
 from emulator.kernel.trace import Trace
 from metrics.schema import Snapshot
 
-__all__ = ["Fleet"]
+__all__ = ["Fleet", "InstanceEvent"]
 
 STATE_NAMES = {LeaseState.ACTIVE: "active", LeaseState.EXPIRED: "expired", LeaseState.REESTABLISHING: "reestablishing"}
+CONTROL_BUFFER = 16
+INSTANCE_BUFFER = 1024
+
+InstanceEvent = InstanceLaunched | InstanceTerminated
 
 
 class Fleet:
@@ -39,83 +60,103 @@ class Fleet:
         clock: Clock,
         rng: Callable[[str], random.Random],
         trace: Trace,
-        control: ControlPlane,
         client: Callable[[str], DynamoDBClient],
     ) -> None:
         self._config = config
         self._azs = azs
         self._clock = clock
         self._trace = trace
-        self._control = control
         self._rng = rng
         self.stats = DwfmStats(azs=len(azs))
         self.ec2 = Ec2Stats()
-        # Set by the network side (World wires them): where new and terminated
-        # instances go, and whether Network Manager admits more launches.
-        self.on_launch: Callable[[NetworkedInstance], None] = lambda instance: None
-        self.on_terminate: Callable[[NetworkedInstance], None] = lambda instance: None
-        self.admit_launch: Callable[[], bool] = lambda: True
-        dwfm = config.dwfm
-        self.hosts = [
-            DwfmHost(
-                f"dwfm-{azs[az]}-{index}",
-                clock=clock,
-                rng=rng(f"dwfm-{azs[az]}-{index}"),
-                config=dwfm,
-                control=control,
-                client=client(f"dwfm-client-{azs[az]}-{index}"),
-                stats=self.stats,
-                trace=trace,
-            )
-            for az in range(len(azs))
-            for index in range(dwfm.hosts_per_az)
-        ]
-        self.leases: list[Lease] = []
-        for droplet in range(config.ec2.droplets):
+        dwfm, droplets = config.dwfm, config.ec2.droplets
+        self.droplet_azs = bytes(droplet % len(azs) for droplet in range(droplets))
+        by_host: list[list[int]] = [[] for _ in range(len(azs) * dwfm.hosts_per_az)]
+        for droplet in range(droplets):
             az = droplet % len(azs)
-            host = az * dwfm.hosts_per_az + (droplet // len(azs)) % dwfm.hosts_per_az
-            lease = Lease(droplet, az, host, expires_at=0.0)  # the host sets it
-            self.leases.append(lease)
-            self.hosts[host].assign(lease)
+            by_host[az * dwfm.hosts_per_az + (droplet // len(azs)) % dwfm.hosts_per_az].append(droplet)
             self.stats.leases[az][LeaseState.ACTIVE] += 1
+        self._inboxes: list[Inbox[ReestablishmentOpen]] = [Inbox() for _ in range(droplets)]
+        self._lease_subscribers: list[trio.MemorySendChannel[LeaseChanges]] = []
+        self._instance_subscribers: list[trio.MemorySendChannel[InstanceEvent]] = []
+        self.host_controls: dict[str, trio.MemorySendChannel[HostControl]] = {}
+        self._hosts: list[DwfmHost] = []
+        self._members = [array("q", members) for members in by_host]
+        for index, members in enumerate(by_host):
+            az = index // dwfm.hosts_per_az
+            name = f"dwfm-{azs[az]}-{index % dwfm.hosts_per_az}"
+            control_send, control_receive = trio.open_memory_channel[HostControl](CONTROL_BUFFER)
+            self.host_controls[name] = control_send
+            self._hosts.append(
+                DwfmHost(
+                    name,
+                    az=az,
+                    droplets=members,
+                    inboxes=[self._inboxes[droplet] for droplet in members],
+                    clock=clock,
+                    rng=rng(name),
+                    config=dwfm,
+                    client=client(f"dwfm-client-{azs[az]}-{index % dwfm.hosts_per_az}"),
+                    control=control_receive,
+                    subscribers=self._lease_subscribers,
+                    stats=self.stats,
+                    trace=trace,
+                )
+            )
+        self.launcher_control, launcher_control = trio.open_memory_channel[LauncherControl](CONTROL_BUFFER)
+        self._launcher = Launcher(
+            clock=clock,
+            rng=rng("ec2-launcher"),
+            config=config.ec2,
+            droplet_azs=self.droplet_azs,
+            lease_changes=self.lease_changes(),
+            control=launcher_control,
+            subscribers=self._instance_subscribers,
+            stats=self.ec2,
+            trace=trace,
+        )
+
+    def lease_changes(self) -> trio.MemoryReceiveChannel[LeaseChanges]:
+        """A new subscriber to every host's lease changes (call before :meth:`run`)."""
+        ec2, dwfm = self._config.ec2, self._config.dwfm
+        # Room for every host's messages between two of the launcher's ticks, twice over.
+        buffer = max(16, 2 * len(self._hosts) * math.ceil(ec2.tick_s / dwfm.check_tick_s))
+        send, receive = trio.open_memory_channel[LeaseChanges](buffer)
+        self._lease_subscribers.append(send)
+        return receive
+
+    def instance_events(self) -> trio.MemoryReceiveChannel[InstanceEvent]:
+        """A new subscriber to launches and terminations (call before :meth:`run`)."""
+        send, receive = trio.open_memory_channel[InstanceEvent](INSTANCE_BUFFER)
+        self._instance_subscribers.append(send)
+        return receive
 
     async def run(self) -> None:
+        dwfm, stats, clock = self._config.dwfm, self.stats, self._clock
         async with trio.open_nursery() as nursery:
-            for host in self.hosts:
+            for host in self._hosts:
                 nursery.start_soon(host.run)
-            dwfm, stats, trace, clock = self._config.dwfm, self.stats, self._trace, self._clock
-            for lease in self.leases:
-                nursery.start_soon(run_droplet, lease, clock, self.hosts[lease.host], stats, dwfm, trace)
-            nursery.start_soon(self._launcher)
+            for host, members in zip(self._hosts, self._members, strict=True):
+                for droplet in members:
+                    nursery.start_soon(run_droplet, droplet, self._inboxes[droplet], host.intake, clock, dwfm, stats)
+            nursery.start_soon(self._launcher.run)
             nursery.start_soon(self._terminations)
             nursery.start_soon(self._monitor)
-
-    async def _launcher(self) -> None:
-        await run_launcher(
-            clock=self._clock,
-            rng=self._rng("ec2-launcher"),
-            config=self._config.ec2,
-            leases=self.leases,
-            control=self._control,
-            stats=self.ec2,
-            trace=self._trace,
-            on_launch=self.on_launch,
-            admit=self.admit_launch,
-        )
 
     async def _terminations(self) -> None:
         await run_terminations(
             clock=self._clock,
             rng=self._rng("ec2-terminations"),
             config=self._config.ec2,
-            leases=self.leases,
+            droplet_azs=self.droplet_azs,
+            subscribers=self._instance_subscribers,
             stats=self.ec2,
-            on_terminate=self.on_terminate,
+            trace=self._trace,
         )
 
     async def _monitor(self) -> None:
         await run_collapse_monitor(
-            clock=self._clock, config=self._config.dwfm, hosts=self.hosts, stats=self.stats, trace=self._trace
+            clock=self._clock, config=self._config.dwfm, hosts=len(self._hosts), stats=self.stats, trace=self._trace
         )
 
     def snapshot(self) -> Snapshot:
@@ -126,7 +167,7 @@ class Fleet:
                 for az in range(len(self._azs))
                 for state in LeaseState
             },
-            "dwfm_queue_depth": {(host.name,): float(host.queue_depth) for host in self.hosts},
+            "dwfm_queue_depth": {(name,): float(depth) for name, depth in stats.queue_depths.items()},
             "dwfm_work_total": {(outcome.value,): float(n) for outcome, n in stats.work.items()},
             "dwfm_collapsed": float(stats.collapsed),
             "ec2_launches_total": {

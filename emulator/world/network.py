@@ -5,6 +5,13 @@ NLB target groups; instances that leave target groups, and those customers
 terminate, go to Network Manager as terminations. With
 ``network_manager.throttle`` on, launches are refused while the propagation
 backlog is over its limit.
+
+For now (until Network Manager and NLB take EC2's messages themselves) this
+wiring translates: it keeps a lease-state view per droplet from EC2's
+:class:`LeaseChanges`, turns :class:`InstanceLaunched` and
+:class:`InstanceTerminated` into Network Manager's instance records, and
+tells the launcher of the backlog's throttle by :class:`SetLaunchAdmission`,
+checked at the launcher's ticks.
 """
 
 from __future__ import annotations
@@ -16,7 +23,15 @@ from typing import Any
 import trio
 
 from actors.control import ControlPlane
-from actors.ec2.messages import Lease
+from actors.ec2.messages import (
+    InstanceLaunched,
+    InstanceTerminated,
+    LauncherControl,
+    Lease,
+    LeaseChanges,
+    LeaseState,
+    SetLaunchAdmission,
+)
 from actors.network.manager import NetworkManager, NetworkStats
 from actors.network.messages import FULLY_PROPAGATED, NetworkedInstance
 from actors.nlb.health_checks import HealthCheckSubsystem
@@ -41,10 +56,19 @@ class NetworkSide:
         rng: Callable[[str], random.Random],
         trace: Trace,
         control: ControlPlane,
-        leases: Sequence[Lease],
+        droplet_azs: Sequence[int],
+        lease_changes: trio.MemoryReceiveChannel[LeaseChanges],
+        instances: trio.MemoryReceiveChannel[InstanceLaunched | InstanceTerminated],
+        launcher: trio.MemorySendChannel[LauncherControl],
     ) -> None:
         self._config = config
         self._azs = azs
+        self._clock = clock
+        self._lease_changes = lease_changes
+        self._instances = instances
+        self._launcher = launcher
+        leases = [Lease(droplet, az) for droplet, az in enumerate(droplet_azs)]
+        self._leases = leases
         self.stats = NetworkStats(bucket_bounds=BUCKETS)
         self.manager = NetworkManager(
             clock=clock, rng=rng("network-manager"), config=config.network_manager, stats=self.stats, trace=trace
@@ -54,7 +78,7 @@ class NetworkSide:
 
         def existing_instance(az: int) -> NetworkedInstance:
             pool = by_az[az]
-            lease = pool[placement.randrange(len(pool))] if pool else Lease(-1, az, 0, 0.0)
+            lease = pool[placement.randrange(len(pool))] if pool else Lease(-1, az)
             return NetworkedInstance(0, az, lease, 0.0, propagated=FULLY_PROPAGATED)
 
         self.nlb_stats = NlbStats()
@@ -79,14 +103,47 @@ class NetworkSide:
     def on_terminate(self, instance: NetworkedInstance) -> None:
         self.manager.submit(instance, launch=False)
 
-    def admit_launch(self) -> bool:
-        throttle = self._config.network_manager.throttle
-        return not throttle.enabled or self.manager.backlog < throttle.max_queue
-
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self.manager.run)
             nursery.start_soon(self.health_checks.run)
+            nursery.start_soon(self._follow_leases)
+            nursery.start_soon(self._follow_instances)
+            if self._config.network_manager.throttle.enabled:
+                nursery.start_soon(self._throttle_launches)
+
+    async def _follow_leases(self) -> None:
+        leases = self._leases
+        async for changes in self._lease_changes:
+            for droplet in changes.lapsed:
+                leases[droplet].state = LeaseState.EXPIRED
+            for droplet in changes.restored:
+                leases[droplet].state = LeaseState.ACTIVE
+
+    async def _follow_instances(self) -> None:
+        leases, instances = self._leases, self._instances
+        while True:
+            try:
+                event = instances.receive_nowait()  # the rest of a tick's batch: no scheduler round each
+            except trio.WouldBlock:
+                event = await instances.receive()
+            instance = NetworkedInstance(event.instance_id, event.az, leases[event.droplet], event.at)
+            if isinstance(event, InstanceLaunched):
+                self.on_launch(instance)
+            else:
+                self.on_terminate(instance)
+
+    async def _throttle_launches(self) -> None:
+        """Queue-size throttling of launches: open while the backlog is under its limit."""
+        clock, tick_s = self._clock, self._config.ec2.tick_s
+        limit = self._config.network_manager.throttle.max_queue
+        admitted, tick = True, 0
+        while True:
+            tick += 1
+            await clock.sleep_until(tick * tick_s)
+            if (self.manager.backlog < limit) != admitted:
+                admitted = not admitted
+                await self._launcher.send(SetLaunchAdmission(admitted))
 
     def snapshot(self) -> Snapshot:
         nm, nlb = self.stats, self.nlb_stats

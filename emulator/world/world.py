@@ -51,8 +51,6 @@ class World:
         self.trace = Trace(clock, seed)
         self.control = ControlPlane(
             dns_automation_enabled=config.dns.automation_enabled,
-            dwfm_throttle_enabled=config.dwfm.throttle.enabled,
-            dwfm_throttle_max_queue=config.dwfm.throttle.max_queue,
             nlb_automatic_failover=config.nlb.automatic_failover,
         )
         self.dns = DnsSide(config, clock=clock, rng=self.rng, trace=self.trace)
@@ -63,7 +61,6 @@ class World:
             clock=clock,
             rng=self.rng,
             trace=self.trace,
-            control=self.control,
             client=self.dns.client,
         )
         self.network = NetworkSide(
@@ -73,11 +70,11 @@ class World:
             rng=self.rng,
             trace=self.trace,
             control=self.control,
-            leases=self.fleet.leases,
+            droplet_azs=self.fleet.droplet_azs,
+            lease_changes=self.fleet.lease_changes(),
+            instances=self.fleet.instance_events(),
+            launcher=self.fleet.launcher_control,
         )
-        self.fleet.on_launch = self.network.on_launch
-        self.fleet.on_terminate = self.network.on_terminate
-        self.fleet.admit_launch = self.network.admit_launch
         self.finished = False
         self._root_scope: trio.CancelScope | None = None
 
@@ -170,7 +167,13 @@ class World:
                 route53=self.dns.route53_requests,
                 enactors=tuple(self.dns.enactor_controls.values()),
             ),
-            functools.partial(run_dwfm_runbook, config=operator, hosts=self.fleet.hosts, stats=self.fleet.stats),
+            functools.partial(
+                run_dwfm_runbook,
+                config=operator,
+                scrape=self.metrics_snapshot,
+                hosts=self.fleet.host_controls,
+                launcher=self.fleet.launcher_control,
+            ),
             functools.partial(
                 run_nlb_runbook,
                 operator=operator,
@@ -183,7 +186,9 @@ class World:
                 configured_admission=(self.config.dwfm.throttle.enabled, self.config.dwfm.throttle.max_queue),
                 # Lift the launch limit once doubling takes it past 4x the demand (calibrated).
                 launch_ceiling_per_s=4 * (self.config.ec2.launch_rate_per_s + self.config.ec2.retry_rate_per_s),
-                dwfm=self.fleet.stats,
+                scrape=self.metrics_snapshot,
+                hosts=self.fleet.host_controls,
+                launcher=self.fleet.launcher_control,
             ),
         )
         async with trio.open_nursery() as nursery:

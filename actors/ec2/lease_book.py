@@ -1,0 +1,76 @@
+"""A DWFM host's lease records: one expiry per droplet, grouped by check slot.
+
+Every droplet is checked once per ``dwfm.state_check_interval_s``, at a
+random phase: the host's droplets are spread over the check ticks of one
+interval (buckets), and each check tick looks only at its bucket. A lease
+not renewed within ``dwfm.lease_ttl_s`` is found lapsed at one of its later
+checks: leases renewed together expire together, so no timer per lease is
+needed, and the records are flat arrays (a host holds tens of thousands).
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from array import array
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from actors.ec2.config import DwfmConfig
+
+__all__ = ["LeaseBook"]
+
+
+class LeaseBook:
+    """Leases by slot: expiry, active flag, and the check bucket of each slot."""
+
+    def __init__(self, droplets: Sequence[int], *, rng: random.Random, config: DwfmConfig, start: float) -> None:
+        buckets = max(1, round(config.state_check_interval_s / config.check_tick_s))
+        # Slot = rank among the host's droplets: found by bisection, no map per droplet.
+        self.droplets = array("q", droplets)
+        if any(a >= b for a, b in zip(self.droplets, self.droplets[1:], strict=False)):
+            raise ValueError("a host's droplets must be given in increasing order")
+        self._buckets = [array("l") for _ in range(buckets)]
+        self._expires = array("d", bytes(8 * len(self.droplets)))
+        self._active = bytearray(b"\x01" * len(self.droplets))
+        # In steady state each lease was renewed at its last check, one interval ago.
+        for slot in range(len(self.droplets)):
+            bucket = rng.randrange(buckets)
+            self._buckets[bucket].append(slot)
+            last_checked = start + bucket * config.check_tick_s - buckets * config.check_tick_s
+            self._expires[slot] = last_checked + config.lease_ttl_s
+
+    def __len__(self) -> int:
+        return len(self.droplets)
+
+    def due(self, tick: int) -> int:
+        """How many leases the check of ``tick`` looks at."""
+        return len(self._buckets[tick % len(self._buckets)])
+
+    def check(self, tick: int, now: float, renewed_until: float | None) -> list[int]:
+        """Check the bucket of ``tick``: the droplets found lapsed; renew the rest if the check succeeded."""
+        lapsed: list[int] = []
+        expires, active = self._expires, self._active
+        for slot in self._buckets[tick % len(self._buckets)]:
+            if not active[slot]:
+                continue
+            if expires[slot] < now:
+                active[slot] = 0
+                lapsed.append(self.droplets[slot])
+            elif renewed_until is not None:
+                expires[slot] = renewed_until
+        return lapsed
+
+    def slot(self, droplet: int) -> int:
+        slot = bisect.bisect_left(self.droplets, droplet)
+        if slot == len(self.droplets) or self.droplets[slot] != droplet:
+            raise KeyError(droplet)
+        return slot
+
+    def restore(self, droplet: int, until: float) -> int:
+        """The lease is active again until ``until``; returns its slot."""
+        slot = self.slot(droplet)
+        self._active[slot] = 1
+        self._expires[slot] = until
+        return slot
