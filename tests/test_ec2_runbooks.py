@@ -7,10 +7,10 @@ from typing import Any
 
 import trio
 
-from actors.control import ControlPlane
 from actors.ec2.messages import HostControl, LauncherControl, RestartHost, SetAdmission, SetLaunchThrottle
 from actors.operator.config import OperatorConfig
 from actors.operator.dwfm_runbook import run_dwfm_runbook
+from actors.operator.stats import OperatorStats
 from actors.operator.throttle_runbook import run_throttle_relaxation
 from emulator.kernel.clock import VirtualClock
 from emulator.kernel.trace import Trace
@@ -21,11 +21,11 @@ HOSTS = ("dwfm-a", "dwfm-b", "dwfm-c")
 class _Metrics:
     """What Prometheus would scrape, as the test sets it."""
 
-    def __init__(self, control: ControlPlane) -> None:
+    def __init__(self, stats: OperatorStats) -> None:
         self.collapsed = 0.0
         self.depths = dict.fromkeys(HOSTS, 0.0)
         self.expired = 0.0
-        self.actions = control.operator_actions  # served as operator_actions_total, as the world does
+        self.actions = stats.actions  # served as operator_actions_total, as the world does
 
     def scrape(self) -> Mapping[str, object]:
         return {
@@ -46,8 +46,8 @@ def _drain(channel: trio.MemoryReceiveChannel[Any]) -> list[Any]:
 
 
 def test_the_dwfm_runbook_pages_on_collapse_then_throttles_and_restarts_the_most_congested_host_first() -> None:
-    control = ControlPlane()
-    metrics = _Metrics(control)
+    stats = OperatorStats()
+    metrics = _Metrics(stats)
     config = OperatorConfig(poll_s=60.0, dwfm_action_delay_s=600.0, dwfm_restart_interval_s=120.0)
     seen: dict[str, list[Any]] = {}
 
@@ -64,7 +64,7 @@ def test_the_dwfm_runbook_pages_on_collapse_then_throttles_and_restarts_the_most
                     scrape=metrics.scrape,
                     hosts={host: send for host, (send, _) in channels.items()},
                     launcher=launcher_send,
-                    control=control,
+                    actions=stats,
                     trace=Trace(clock, 0),
                 )
             )
@@ -93,12 +93,12 @@ def test_the_dwfm_runbook_pages_on_collapse_then_throttles_and_restarts_the_most
         "then dwfm-c": [],  # under the limit: left alone
         "launcher": [SetLaunchThrottle(config.launch_throttle_per_s)],
     }
-    assert control.operator_actions == {"paged_dwfm": 1, "throttled_dwfm": 1, "restarted_dwfm_host": 2}
+    assert stats.actions == {"paged_dwfm": 1, "throttled_dwfm": 1, "restarted_dwfm_host": 2}
 
 
 def test_the_throttle_runbook_relaxes_the_launch_limit_in_stages_once_every_lease_is_back() -> None:
-    control = ControlPlane()
-    metrics = _Metrics(control)
+    stats = OperatorStats()
+    metrics = _Metrics(stats)
     operator = OperatorConfig(
         poll_s=60.0, launch_throttle_per_s=0.5, relax_throttles_delay_s=300.0, relax_stage_interval_s=100.0
     )
@@ -119,11 +119,11 @@ def test_the_throttle_runbook_relaxes_the_launch_limit_in_stages_once_every_leas
                     scrape=metrics.scrape,
                     hosts={"dwfm-a": host_send},
                     launcher=launcher_send,
-                    control=control,
+                    actions=stats,
                     trace=Trace(clock, 0),
                 )
             )
-            control.operator_actions["throttled_dwfm"] = 1  # the DWFM runbook throttled
+            stats.actions["throttled_dwfm"] = 1  # the DWFM runbook throttled
             metrics.expired = 10.0
             await clock.sleep(600.0)
             sent["while_leases_missing"] = _drain(launcher_receive)
@@ -142,4 +142,4 @@ def test_the_throttle_runbook_relaxes_the_launch_limit_in_stages_once_every_leas
         SetLaunchThrottle(0.0),
     ]
     assert sent["host"] == [SetAdmission(enabled=False, max_queue=16)], "admission back to its configured setting"
-    assert control.operator_actions == {"throttled_dwfm": 1, "relaxed_launch_throttle": 3, "lifted_throttles": 1}
+    assert stats.actions == {"throttled_dwfm": 1, "relaxed_launch_throttle": 3, "lifted_throttles": 1}

@@ -31,8 +31,8 @@ from emulator.kernel.mailbox import Reply
 if TYPE_CHECKING:
     import trio
 
-    from actors.control import ControlPlane
     from actors.operator.config import OperatorConfig
+    from actors.operator.stats import OperatorStats
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
@@ -51,7 +51,7 @@ async def run_dns_runbook(
     plan_store: trio.MemorySendChannel[PlanStoreRequest],
     route53: trio.MemorySendChannel[Route53Request],
     enactors: Sequence[trio.MemorySendChannel[EnactorControl]],
-    control: ControlPlane,
+    actions: OperatorStats,
     trace: Trace,
 ) -> None:
     broken_since: float | None = None
@@ -69,10 +69,10 @@ async def run_dns_runbook(
             trace.milestone(
                 "operator_paged", "operator", why="regional endpoint empty" if empty else "automation stuck"
             )
-            control.note_operator_action("paged")
+            actions.note("paged")
         if now - broken_since < config.detect_delay_s:
             continue
-        act(trace, control, "identified_dns", endpoint=regional_endpoint)
+        act(trace, actions, "identified_dns", endpoint=regional_endpoint)
         await clock.sleep(config.dns_repair_delay_s)
         request = GetNewestPlan(Reply())
         await plan_store.send(request)
@@ -84,7 +84,7 @@ async def run_dns_runbook(
                 await enactor.send(SetAutomation(enabled))
             act(
                 trace,
-                control,
+                actions,
                 "restored_dns",
                 generation=plan.generation,
                 automation="paused" if config.pause_dns_automation_after_repair else "on",

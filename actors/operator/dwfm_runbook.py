@@ -19,9 +19,9 @@ from actors.operator.scrape import gauge, leases_not_active, series
 if TYPE_CHECKING:
     import trio
 
-    from actors.control import ControlPlane
     from actors.operator.config import OperatorConfig
     from actors.operator.scrape import Scrape
+    from actors.operator.stats import OperatorStats
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
@@ -35,7 +35,7 @@ async def run_dwfm_runbook(
     scrape: Scrape,
     hosts: Mapping[str, trio.MemorySendChannel[HostControl]],
     launcher: trio.MemorySendChannel[LauncherControl],
-    control: ControlPlane,
+    actions: OperatorStats,
     trace: Trace,
 ) -> None:
     """What AWS improvised at 04:14: throttle incoming work, restart hosts.
@@ -52,7 +52,7 @@ async def run_dwfm_runbook(
         await clock.sleep(config.poll_s)
         if gauge(scrape(), "dwfm_collapsed") != 1:
             continue
-        act(trace, control, "paged_dwfm")
+        act(trace, actions, "paged_dwfm")
         await clock.sleep(config.dwfm_action_delay_s)
         sample = scrape()
         if gauge(sample, "dwfm_collapsed") != 1 and not leases_not_active(sample):
@@ -60,14 +60,14 @@ async def run_dwfm_runbook(
         for channel in hosts.values():
             await channel.send(SetAdmission(enabled=True, max_queue=limit))
         await launcher.send(SetLaunchThrottle(config.launch_throttle_per_s))
-        act(trace, control, "throttled_dwfm", max_queue=limit)
+        act(trace, actions, "throttled_dwfm", max_queue=limit)
         while True:
             depths = {labels[0]: depth for labels, depth in series(scrape(), "dwfm_queue_depth").items()}
             congested = {host: depth for host, depth in depths.items() if depth > limit and host in hosts}
             if not congested:
                 break
             await hosts[max(congested, key=congested.__getitem__)].send(RestartHost())
-            control.note_operator_action("restarted_dwfm_host")
+            actions.note("restarted_dwfm_host")
             await clock.sleep(config.dwfm_restart_interval_s or config.poll_s)
         while leases_not_active(scrape()):
             await clock.sleep(config.poll_s)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from actors.control import ControlPlane
     from actors.nlb.load_balancers import NlbStats
     from actors.operator.config import OperatorConfig
+    from actors.operator.stats import OperatorStats
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
@@ -29,16 +30,17 @@ async def run_nlb_runbook(
     configured_failover: bool,
     stats: NlbStats,
     control: ControlPlane,
+    actions: OperatorStats,
     trace: Trace,
 ) -> None:
     while True:
         await clock.sleep(operator.poll_s)
         if not stats.flapping:
             continue
-        act(trace, control, "paged_nlb")
+        act(trace, actions, "paged_nlb")
         await clock.sleep(operator.disable_failover_delay_s)
         control.nlb_automatic_failover = False
-        act(trace, control, "disabled_failover")
+        act(trace, actions, "disabled_failover")
         await clock.sleep(operator.reenable_failover_delay_s)
         control.nlb_automatic_failover = configured_failover
-        act(trace, control, "reenabled_failover")
+        act(trace, actions, "reenabled_failover")

@@ -22,9 +22,9 @@ from actors.operator.scrape import leases_not_active, series
 if TYPE_CHECKING:
     import trio
 
-    from actors.control import ControlPlane
     from actors.operator.config import OperatorConfig
     from actors.operator.scrape import Scrape
+    from actors.operator.stats import OperatorStats
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
@@ -45,7 +45,7 @@ async def run_throttle_relaxation(
     scrape: Scrape,
     hosts: Mapping[str, trio.MemorySendChannel[HostControl]],
     launcher: trio.MemorySendChannel[LauncherControl],
-    control: ControlPlane,
+    actions: OperatorStats,
     trace: Trace,
 ) -> None:
     """``configured_admission`` is DWFM's own (enabled, max_queue), restored at the end."""
@@ -62,9 +62,9 @@ async def run_throttle_relaxation(
             await clock.sleep(operator.relax_stage_interval_s)
             limit *= 2
             await launcher.send(SetLaunchThrottle(limit))
-            control.note_operator_action("relaxed_launch_throttle")
+            actions.note("relaxed_launch_throttle")
             trace.record("launch_throttle_relaxed", "operator", limit=limit)
         await launcher.send(SetLaunchThrottle(0.0))
         for channel in hosts.values():
             await channel.send(SetAdmission(enabled=admission_enabled, max_queue=admission_max_queue))
-        act(trace, control, "lifted_throttles")
+        act(trace, actions, "lifted_throttles")

@@ -22,6 +22,7 @@ from actors.control import ControlPlane
 from actors.operator.dns_runbook import run_dns_runbook
 from actors.operator.dwfm_runbook import run_dwfm_runbook
 from actors.operator.nlb_runbook import run_nlb_runbook
+from actors.operator.stats import OperatorStats
 from actors.operator.throttle_runbook import run_throttle_relaxation
 from emulator.config.loading import ConfigError
 from emulator.config.tree import Config
@@ -49,10 +50,8 @@ class World:
         self.seed = seed
         self.clock = clock
         self.trace = Trace(clock, seed)
-        self.control = ControlPlane(
-            dns_automation_enabled=config.dns.automation_enabled,
-            nlb_automatic_failover=config.nlb.automatic_failover,
-        )
+        self.operator_stats = OperatorStats()
+        self.control = ControlPlane(nlb_automatic_failover=config.nlb.automatic_failover)
         self.dns = DnsSide(config, clock=clock, rng=self.rng, trace=self.trace)
         self._check_fault_targets()
         self.fleet = Fleet(
@@ -97,7 +96,7 @@ class World:
             "emulator_virtual_time_seconds": self.clock.now(),
             "emulator_phase_active": {(name,): float(name in open_phases) for name in PHASE_NAMES},
             **self.dns.snapshot(),
-            "operator_actions_total": {(action,): float(n) for action, n in self.control.operator_actions.items()},
+            "operator_actions_total": {(action,): float(n) for action, n in self.operator_stats.actions.items()},
             **self.fleet.snapshot(),
             **self.network.snapshot(),
             "nlb_automatic_failover_enabled": float(self.control.nlb_automatic_failover),
@@ -155,7 +154,7 @@ class World:
 
     async def _operator(self) -> None:
         """The runbooks, each a task: DNS, DWFM, NLB failover, throttle relaxation."""
-        common = {"clock": self.clock, "control": self.control, "trace": self.trace}
+        common = {"clock": self.clock, "actions": self.operator_stats, "trace": self.trace}
         operator = self.config.operator
         runbooks = (
             functools.partial(
@@ -177,6 +176,7 @@ class World:
             functools.partial(
                 run_nlb_runbook,
                 operator=operator,
+                control=self.control,
                 configured_failover=self.config.nlb.automatic_failover,
                 stats=self.network.nlb_stats,
             ),
