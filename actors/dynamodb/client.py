@@ -57,6 +57,10 @@ class CachingResolver:
         self._answer: tuple[str, ...] = ()
         self._expires_at = float("-inf")
 
+    def cached(self) -> tuple[str, ...] | None:
+        """The cached answer while it is fresh (no await: the hot path), else None."""
+        return self._answer if self._clock.now() < self._expires_at else None
+
     async def resolve(self) -> tuple[str, ...]:
         clock = self._clock
         if clock.now() < self._expires_at:
@@ -99,7 +103,9 @@ class DynamoDBClient:
         """``items`` reads/writes for ``key``; the outcome this caller saw."""
         stats = self._stats
         stats.requests += 1
-        addresses = await self._resolver.resolve()
+        addresses = self._resolver.cached()
+        if addresses is None:
+            addresses = await self._resolver.resolve()
         if not addresses:
             stats.failed_unresolvable += 1
             return Outcome.UNRESOLVABLE

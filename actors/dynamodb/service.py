@@ -104,7 +104,8 @@ class DynamoDBService:
     def _arrive(self, request: DynamoDBRequest) -> None:
         self._refill()
         if not self._backlog and self._tokens >= self._needed(request.items) - _EPSILON:
-            self._end_throttling()
+            if self._throttled_in_episode:
+                self._end_throttling()
             self._serve(request)
         elif self._backlog_items + request.items > self._config.max_backlog_items:
             self._throttle(request)
@@ -132,10 +133,14 @@ class DynamoDBService:
         self._note_backlog()
 
     def _serve(self, request: DynamoDBRequest) -> None:
-        self._tokens -= request.items
-        self._items[request.key] = self._items.get(request.key, 0) + request.items
-        self._stats.items_served += request.items
-        self._answer(request.reply, Outcome.OK)
+        items = request.items
+        self._tokens -= items
+        self._items[request.key] = self._items.get(request.key, 0) + items
+        self._stats.items_served += items
+        if self._config.latency_s > 0:
+            self._clock.call_later(self._config.latency_s, self._deliver, request.reply, Outcome.OK)
+        elif not request.reply.send(Outcome.OK):  # the hot path: answered in this instant
+            self._stats.unheard_answers += 1
 
     def _throttle(self, request: DynamoDBRequest) -> None:
         if self._throttled_in_episode == 0:
