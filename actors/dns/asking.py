@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    import trio
+import trio
 
+if TYPE_CHECKING:
     from emulator.kernel.clock import Clock
     from emulator.kernel.mailbox import Reply
 
@@ -29,6 +29,14 @@ class Request(Protocol[T]):
 
 
 async def ask(clock: Clock, channel: trio.MemorySendChannel[Any], request: Request[T], timeout_s: float) -> T | None:
-    """Send ``request`` and wait for its answer; None after ``timeout_s`` virtual seconds."""
-    await channel.send(request)
+    """Send ``request`` and wait for its answer; None after ``timeout_s`` virtual seconds.
+
+    The send does not yield when the channel has room (``send_nowait``): the
+    wait for the answer is the exchange's one scheduling point, which saves
+    a Trio scheduler round per request on the DNS automation's hot path.
+    """
+    try:
+        channel.send_nowait(request)
+    except trio.WouldBlock:
+        await channel.send(request)
     return await request.reply.wait_until(clock, clock.now() + timeout_s)
