@@ -23,7 +23,7 @@ CASCADE: dict[str, Any] = {
 }
 FAULT = ("empty_record:2m:20m",)
 STAGES = {
-    "dns": ("dns",),
+    "dns": ("dns", "route53", "plan"),
     "dynamodb": ("dynamodb",),
     "dwfm": ("dwfm", "droplet"),
     "launches": ("ec2",),
@@ -35,7 +35,7 @@ STAGES = {
 KNOBS: dict[str, dict[str, Any]] = {
     "dns": {"dns__enactor__latency_median_s": 0.7},
     "dynamodb": {"dynamodb__resolver__ttl_s": 45},
-    "dwfm": {"dwfm__max_retries": 1},
+    "dwfm": {"dwfm__work_service_s": 1.2},
     "launches": {"ec2__placement_attempts": 4},
     "network_manager": {"network_manager__step_service_s": 0.5},
     "nlb": {"nlb__check_timeout_s": 9},
@@ -47,13 +47,22 @@ def _cascade(**sets: Any) -> dict[str, Any]:
     return run("healthy", 1, FAULT, **{**CASCADE, **sets})
 
 
-def test_every_stage_records_its_events_in_the_one_trace() -> None:
+# Network Manager still records only milestones (its move to messages is not
+# merged yet): these fail today and must pass once it is (strict xfail).
+NOT_YET = pytest.mark.xfail(strict=True, reason="Network Manager records only milestones so far")
+
+
+def _stages(*gaps: str) -> list[Any]:
+    return [pytest.param(stage, marks=NOT_YET) if stage in gaps else stage for stage in STAGES]
+
+
+@pytest.mark.parametrize("stage", _stages("network_manager"))
+def test_every_stage_records_its_events_in_the_one_trace(stage: str) -> None:
     counts = _cascade()["trace_events_by_actor_kind"]
-    for stage, kinds in STAGES.items():
-        assert sum(counts.get(kind, 0) for kind in kinds) > 0, f"no {stage} events in the trace: {counts}"
+    assert sum(counts.get(kind, 0) for kind in STAGES[stage]) > 0, f"no {stage} events in the trace: {counts}"
 
 
-@pytest.mark.parametrize("stage", list(KNOBS))
+@pytest.mark.parametrize("stage", list(STAGES))
 def test_changing_one_knob_of_a_stage_alone_changes_the_trace_hash(stage: str) -> None:
     assert _cascade(**KNOBS[stage])["trace_hash"] != _cascade()["trace_hash"]
 
