@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import select
 import signal
 import subprocess
 import sys
@@ -33,14 +34,21 @@ def test_a_signal_mid_run_writes_the_partial_report_and_exits_with_the_shells_st
     report = tmp_path / "r.json"
     speed = ["--speed", "600"] if clock == "realtime" else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "emulator", "run", "--clock", clock, *speed, "--report", str(report), "-q"],
+        [sys.executable, "-m", "emulator", "run", "--clock", clock, *speed, "--report", str(report)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4.0)  # well into the 16-hour incident, which takes far longer
+    assert process.stderr is not None
+    # The first log line (the race, minutes into virtual time) says the world is running;
+    # then a moment more, well inside the 16-hour incident, which takes far longer.
+    ready, _, _ = select.select([process.stderr], [], [], 60)
+    assert ready, "the run never started"
+    first_line = process.stderr.readline()
+    time.sleep(1.0)
     process.send_signal(signum)
-    out, err = process.communicate(timeout=60)
+    out, rest = process.communicate(timeout=60)
+    err = first_line + rest
     assert process.returncode == 128 + signum, err
     assert "Traceback" not in err
     stopped = [line for line in err.splitlines() if line.startswith("outage-emulator: stopped by")]
