@@ -73,14 +73,17 @@ def test_realtime_clock_runs_speed_times_faster_than_the_wall() -> None:
     measured: dict[str, float] = {}
 
     async def body() -> None:
-        wall = trio.current_time()
+        wall, virtual = trio.current_time(), clock.now()
         await clock.sleep(20.0)  # 0.1 s of wall time at speed 200
         measured["wall"] = trio.current_time() - wall
-        measured["virtual"] = clock.now()
+        measured["virtual"] = clock.now() - virtual
 
     trio.run(_with_clock, clock, body)
-    assert measured["virtual"] == pytest.approx(20.0, abs=2.0)
-    assert 0.09 <= measured["wall"] < 1.0
+    # Virtual time advances speed x wall time, however late the woken task gets to run
+    # (on a busy machine it can be late, which lengthens both figures alike).
+    assert measured["virtual"] >= 20.0 - 1e-6, "woke no earlier than the deadline"
+    assert measured["virtual"] / measured["wall"] == pytest.approx(200.0, rel=0.01)
+    assert 0.099 <= measured["wall"] < 2.0
 
 
 def test_realtime_clock_rejects_non_positive_speed() -> None:
