@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from emulator.kernel.clock import Clock
     from emulator.kernel.mailbox import Reply
 
-__all__ = ["Request", "ask"]
+__all__ = ["Request", "ask", "send"]
 
 T = TypeVar("T")
 
@@ -29,14 +29,19 @@ class Request(Protocol[T]):
 
 
 async def ask(clock: Clock, channel: trio.MemorySendChannel[Any], request: Request[T], timeout_s: float) -> T | None:
-    """Send ``request`` and wait for its answer; None after ``timeout_s`` virtual seconds.
+    """Send ``request`` and wait for its answer; None after ``timeout_s`` virtual seconds."""
+    await send(channel, request)
+    return await request.reply.wait_until(clock, clock.now() + timeout_s)
 
-    The send does not yield when the channel has room (``send_nowait``): the
-    wait for the answer is the exchange's one scheduling point, which saves
-    a Trio scheduler round per request on the DNS automation's hot path.
+
+async def send(channel: trio.MemorySendChannel[Any], message: object) -> None:
+    """Queue ``message`` without a scheduler round when there is room, else wait for room.
+
+    ``await channel.send`` always yields, which costs a round of Trio's
+    scheduler per message; a requester yields anyway while it waits for the
+    reply, and a full buffer still pushes back.
     """
     try:
-        channel.send_nowait(request)
+        channel.send_nowait(message)
     except trio.WouldBlock:
-        await channel.send(request)
-    return await request.reply.wait_until(clock, clock.now() + timeout_s)
+        await channel.send(message)

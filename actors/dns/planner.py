@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
+from actors.dns.asking import send
 from actors.dns.messages import Plan, PlanStoreRequest, PutPlan, WeightedRecord
 
 if TYPE_CHECKING:
@@ -35,17 +36,20 @@ def endpoint_names(count: int, regional_position: int) -> tuple[str, ...]:
     return (*others[:position], REGIONAL_ENDPOINT, *others[position:])
 
 
+# Every record a plan can hold, built once: the Planner writes a plan every few
+# seconds for the whole run, and building its records was most of its cost.
+_WEIGHTS = range(1, 101)
+_RECORDS = tuple(tuple(WeightedRecord(address, weight) for weight in _WEIGHTS) for address in LOAD_BALANCER_POOL)
+_POOL_INDEXES = range(len(LOAD_BALANCER_POOL))
+
+
 def make_plan(generation: int, endpoints: tuple[str, ...], per_endpoint: int, rng: random.Random) -> Plan:
+    """For each endpoint, ``per_endpoint`` distinct load balancers with weights 1-100."""
+    sample, randint = rng.sample, rng.randint
     return Plan(
         generation=generation,
         endpoints=tuple(
-            (
-                endpoint,
-                tuple(
-                    WeightedRecord(address, rng.randint(1, 100))
-                    for address in rng.sample(LOAD_BALANCER_POOL, per_endpoint)
-                ),
-            )
+            (endpoint, tuple(_RECORDS[index][randint(1, 100) - 1] for index in sample(_POOL_INDEXES, per_endpoint)))
             for endpoint in endpoints
         ),
     )
@@ -66,5 +70,5 @@ async def run_planner(
     while True:
         await clock.sleep(config.planner.interval_s)
         generation += 1
-        await plan_store.send(PutPlan(make_plan(generation, endpoints, config.addresses_per_endpoint, rng)))
+        await send(plan_store, PutPlan(make_plan(generation, endpoints, config.addresses_per_endpoint, rng)))
         trace.record("plan_written", "dns-planner", generation=generation)

@@ -66,7 +66,10 @@ class CachingResolver:
         if clock.now() < self._expires_at:
             return self._answer
         request = Resolve(self._endpoint, Reply())
-        await self._route53.send(request)
+        try:
+            self._route53.send_nowait(request)  # no scheduler round of its own: the reply's wait is one
+        except trio.WouldBlock:
+            await self._route53.send(request)
         answer = await request.reply.wait_until(clock, clock.now() + self._config.timeout_s)
         if answer is None:  # no answer in time: empty, and nothing cached
             self._trace.record("resolver_timed_out", self._name, endpoint=self._endpoint)
