@@ -33,5 +33,10 @@ class OperatorConfig:
     relax_throttles_delay_s: float = attrs.field(default=21300.0, validator=ge(0))
     relax_stage_interval_s: float = attrs.field(default=1800.0, validator=gt(0))
     # NLB: disable automatic failover after flapping is seen (06:52 -> 09:36), re-enable later (14:09).
+    # Flapping, as the metrics show it: target health transitions faster than
+    # this rate over the window (calibrated to page when the NLB's own
+    # flapping alarm goes off in the incident).
+    nlb_page_transitions_per_s: float = attrs.field(default=0.35, validator=gt(0))
+    nlb_page_window_s: float = attrs.field(default=900.0, validator=gt(0))
     disable_failover_delay_s: float = attrs.field(default=9840.0, validator=ge(0))
     reenable_failover_delay_s: float = attrs.field(default=16380.0, validator=ge(0))
