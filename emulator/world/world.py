@@ -31,7 +31,7 @@ from emulator.kernel.trace import Trace
 from emulator.world.dns import AZS, DnsSide
 from emulator.world.ec2 import Fleet
 from emulator.world.faults import schedule_faults
-from emulator.world.network import NetworkSide
+from emulator.world.network import Ec2Shim, NetworkSide
 from emulator.world.phases import phases_from_timeline
 from metrics.schema import PHASE_NAMES, Snapshot
 
@@ -53,7 +53,6 @@ class World:
             dns_automation_enabled=config.dns.automation_enabled,
             dwfm_throttle_enabled=config.dwfm.throttle.enabled,
             dwfm_throttle_max_queue=config.dwfm.throttle.max_queue,
-            nlb_automatic_failover=config.nlb.automatic_failover,
         )
         self.dns = DnsSide(config, clock=clock, rng=self.rng, trace=self.trace, control=self.control)
         self._check_fault_targets()
@@ -66,18 +65,18 @@ class World:
             control=self.control,
             client=self.dns.client,
         )
-        self.network = NetworkSide(
-            config,
-            azs=AZS,
+        self.network = NetworkSide(config, azs=AZS, clock=clock, rng=self.rng, trace=self.trace)
+        # Until EC2 publishes InstanceLaunched / InstanceTerminated / LeaseChanges itself.
+        self._ec2_shim = Ec2Shim(
             clock=clock,
-            rng=self.rng,
-            trace=self.trace,
-            control=self.control,
-            leases=self.fleet.leases,
+            tick_s=config.dwfm.check_tick_s,
+            network=self.network,
+            dwfm_stats=self.fleet.stats,
+            host_names=[host.name for host in self.fleet.hosts],
         )
-        self.fleet.on_launch = self.network.on_launch
-        self.fleet.on_terminate = self.network.on_terminate
-        self.fleet.admit_launch = self.network.admit_launch
+        self.fleet.on_launch = self._ec2_shim.on_launch
+        self.fleet.on_terminate = self._ec2_shim.on_terminate
+        self.fleet.admit_launch = self._ec2_shim.admit_launch
         self.finished = False
         self._root_scope: trio.CancelScope | None = None
 
@@ -103,7 +102,6 @@ class World:
             "operator_actions_total": {(action,): float(n) for action, n in self.control.operator_actions.items()},
             **self.fleet.snapshot(),
             **self.network.snapshot(),
-            "nlb_automatic_failover_enabled": float(self.control.nlb_automatic_failover),
         }
 
     def report_sections(self) -> dict[str, dict[str, object]]:
@@ -142,6 +140,7 @@ class World:
             root.start_soon(self.dns.run)
             root.start_soon(self.fleet.run)
             root.start_soon(self.network.run)
+            self._ec2_shim.start()
             if config.operator.enabled:
                 root.start_soon(self._operator)
             schedule_faults(
@@ -169,7 +168,8 @@ class World:
                 run_nlb_runbook,
                 operator=operator,
                 configured_failover=self.config.nlb.automatic_failover,
-                stats=self.network.nlb_stats,
+                scrape=self.metrics_snapshot,
+                failover=self.network.failover_controls,
             ),
             functools.partial(
                 run_throttle_relaxation,
