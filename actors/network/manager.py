@@ -18,8 +18,9 @@ backlog when the leases came back.
 
 Idle workers wait on the inbox itself, so a message wakes exactly one of
 them (as a direct hand-off would); busy workers drain it with
-``receive_nowait`` between steps. Retried work re-enters through the inbox
-for the same reason. Progress of launched instances goes to the NLB once per
+``receive_nowait`` after each step, before the instance goes back in line, so
+the queue stays first come, first served. Retried work joins the back of the
+queue, and the retry wakes as many idle workers as it has work for. Progress of launched instances goes to the NLB once per
 ``publish_interval_s`` with news, from a timer on the clock: it runs before
 any task woken at that instant, so the checks of that tick see the batch.
 """
@@ -63,6 +64,13 @@ class _Work:
         self.blocked_seq = 0
 
 
+class _Wake:
+    """Sent to the inbox itself to wake an idle worker for work already queued."""
+
+
+_WAKE = _Wake()
+
+
 class NetworkManager:
     def __init__(
         self,
@@ -82,7 +90,7 @@ class NetworkManager:
         self._trace = trace
         self._progress = tuple(progress)
         self._admission = admission
-        send, receive = trio.open_memory_channel[InboxMessage | _Work](math.inf)
+        send, receive = trio.open_memory_channel[InboxMessage | _Wake](math.inf)
         self._send_to_self = send
         self._inbox = receive
         self._queue: deque[_Work] = deque()
@@ -91,7 +99,6 @@ class NetworkManager:
         self._blocked_count = 0
         self._blocked_seq = 0
         self._restorable: dict[int, None] = {}  # droplets leased again that have work set aside
-        self._receiving = 0  # idle workers waiting on the inbox
         self._news: dict[int, int] = {}  # instance id -> places reached since the last publish
         self._completed = 0  # propagations finished since the last publish
         self._timer: TimerHandle | None = None
@@ -115,12 +122,11 @@ class NetworkManager:
                 self._timer.cancel()
 
     # -- intake --------------------------------------------------------------
-    def _take(self, message: InboxMessage | _Work) -> None:
+    def _take(self, message: InboxMessage | _Wake) -> None:
         kind = type(message)
-        if kind is _Work:
-            assert isinstance(message, _Work)
-            self._queue.append(message)
-        elif kind is LeaseChanges:
+        if kind is _Wake:
+            return
+        if kind is LeaseChanges:
             assert isinstance(message, LeaseChanges)
             self._lease_changes(message)
         else:
@@ -184,23 +190,25 @@ class NetworkManager:
             now = clock.now()
             for work in ready:
                 work.enqueued_at = now
-                self._send_to_self.send_nowait(work)
+            self._drain()  # what arrived before goes first
+            self._queue.extend(ready)
+            self._note_backlog()
+            # Idle workers wait on the inbox: wake as many as there is work for.
+            idle = self._inbox.statistics().tasks_waiting_receive
+            for _ in range(min(idle, len(ready))):
+                self._send_to_self.send_nowait(_WAKE)
             self._trace.record("blocked_work_retried", ACTOR, items=len(ready))
 
     # -- workers ---------------------------------------------------------------
     async def _worker(self) -> None:
         clock, config, stats, queue, inbox = self._clock, self._config, self.stats, self._queue, self._inbox
         while True:
-            if not self._receiving:
-                self._drain()  # only when every worker is busy can messages wait in the channel
             if not queue:
-                self._receiving += 1
-                try:
-                    message = await inbox.receive()
-                finally:
-                    self._receiving -= 1
-                self._take(message)
-                continue
+                self._drain()
+                if not queue:
+                    self._take(await inbox.receive())
+                    self._drain()
+                    continue
             work = queue.popleft()
             self._note_wait(clock.now() - work.enqueued_at)
             if work.droplet in self._unleased:
@@ -213,6 +221,8 @@ class NetworkManager:
             # (one wake-up instead of four; the emulator's hot path when healthy).
             steps = len(work.places) if not queue else 1
             await clock.sleep(config.step_service_s * slowdown * steps)
+            # What arrived during the step queues ahead of this instance's next place.
+            self._drain()
             reached = 0
             for _ in range(steps):
                 reached |= work.places.pop()
