@@ -260,6 +260,7 @@ def test_the_nlb_runbook_pages_on_the_transition_rate_and_switches_failover_on_e
                 trace=trace,
             )
         )
+
         async def read(index: int, receive: trio.MemoryReceiveChannel[SetAutomaticFailover]) -> None:
             async for message in receive:
                 received.append((clock.now(), index, message.enabled))

@@ -20,7 +20,9 @@ Idle workers wait on the inbox itself, so a message wakes exactly one of
 them (as a direct hand-off would); busy workers drain it with
 ``receive_nowait`` after each step, before the instance goes back in line, so
 the queue stays first come, first served. Retried work joins the back of the
-queue, and the retry wakes as many idle workers as it has work for. Progress of launched instances goes to the NLB once per
+queue, and the retry wakes as many idle workers as it has work for.
+
+Progress of launched instances goes to the NLB once per
 ``publish_interval_s`` with news, from a timer on the clock: it runs before
 any task woken at that instant, so the checks of that tick see the batch.
 """
