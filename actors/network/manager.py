@@ -18,8 +18,8 @@ backlog when the leases came back.
 
 Idle workers wait on the inbox itself, so a message wakes exactly one of
 them (as a direct hand-off would); busy workers drain it with
-``receive_nowait`` after each step, before the instance goes back in line, so
-the queue stays first come, first served. Retried work joins the back of the
+``receive_nowait`` before an instance goes back in line, so the queue stays
+first come, first served. Retried work joins the back of the
 queue, and the retry wakes as many idle workers as it has work for.
 
 Progress of launched instances goes to the NLB once per
@@ -223,8 +223,6 @@ class NetworkManager:
             # (one wake-up instead of four; the emulator's hot path when healthy).
             steps = len(work.places) if not queue else 1
             await clock.sleep(config.step_service_s * slowdown * steps)
-            # What arrived during the step queues ahead of this instance's next place.
-            self._drain()
             reached = 0
             for _ in range(steps):
                 reached |= work.places.pop()
@@ -234,6 +232,8 @@ class NetworkManager:
                 if reached & DATA_PLANE:
                     stats.without_connectivity -= 1
             if work.places:
+                # What arrived during the step queues ahead of this instance's next place.
+                self._drain()
                 work.enqueued_at = clock.now()
                 queue.append(work)  # the next place waits its turn
                 continue

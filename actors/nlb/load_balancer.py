@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import trio
 
 from actors.ec2.messages import InstanceLaunched, InstanceTerminated
-from actors.network.messages import PropagationProgress
+from actors.network.messages import FULLY_PROPAGATED, PropagationProgress
 from actors.nlb.messages import CheckRequest, CheckResults, LoadBalancerTick, SetAutomaticFailover
 from actors.nlb.targets import Target, TargetGroup
 
@@ -182,29 +182,32 @@ class LoadBalancer:
         return results
 
     def _request_checks(self, tick: int) -> None:
-        config, rng, azs = self._config, self._rng, self._azs
+        config, azs = self._config, self._azs
+        draw = self._rng.random
         per_checker: list[list[tuple[int, bool | None]]] = [[] for _ in range(azs)]
+        candidates = [False] * azs
         wait = config.wait_for_propagation
         healthy_threshold, unhealthy_threshold = config.healthy_threshold, config.unhealthy_threshold
         # AZ by AZ, oldest first: later checks of a tick wait longer, and that must not
         # fall on the newest targets alone.
-        for target in (target for group in self._due[tick % self._slots] for target in group.values()):
-            if wait and not target.fully_propagated:
-                continue  # the fix: not health-checked (nor in service) before propagation
-            # The one outcome that would change its health at this check, if any.
-            flips_if: bool | None = None
-            if target.healthy:
-                failures = target.consecutive + 1 if not target.last_result else 1
-                if failures >= unhealthy_threshold:
-                    flips_if = False
-            else:
-                passes = target.consecutive + 1 if target.last_result else 1
-                if passes >= healthy_threshold:
+        for group in self._due[tick % self._slots]:
+            for target in group.values():
+                if wait and target.propagated != FULLY_PROPAGATED:
+                    continue  # the fix: not health-checked (nor in service) before propagation
+                # The one outcome that would change its health at this check, if any.
+                flips_if: bool | None = None
+                if target.healthy:
+                    if (target.consecutive + 1 if not target.last_result else 1) >= unhealthy_threshold:
+                        flips_if = False
+                elif (target.consecutive + 1 if target.last_result else 1) >= healthy_threshold:
                     flips_if = True
-            per_checker[rng.randrange(azs)].append((target.instance_id, flips_if))
-        candidates = tuple(any(flips_if is not None for _, flips_if in part) for part in per_checker)
-        for az, checker in enumerate(self._checkers):
-            checker.send_nowait(CheckRequest(self.index, tick, tuple(per_checker[az]), candidates))
+                checker = int(draw() * azs)
+                per_checker[checker].append((target.instance_id, flips_if))
+                if flips_if is not None:
+                    candidates[checker] = True
+        flags = tuple(candidates)
+        for az, checker_inbox in enumerate(self._checkers):
+            checker_inbox.send_nowait(CheckRequest(self.index, tick, tuple(per_checker[az]), flags))
 
     def _apply(self, results: list[CheckResults]) -> int:
         """Consecutive results move targets in and out of service; returns flapping transitions."""
