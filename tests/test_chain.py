@@ -94,8 +94,9 @@ def test_operator_disabling_failover_returns_every_node_to_service() -> None:
     async def watch_capacity(world: World) -> None:
         while True:
             await world.clock.sleep(60)
-            lbs = world.network.nlb.load_balancers
-            samples.append((world.clock.now(), min(sum(lb.in_dns) / len(lb.in_dns) for lb in lbs)))
+            in_service = world.metrics_snapshot()["nlb_capacity_in_service_ratio"]
+            assert isinstance(in_service, dict)
+            samples.append((world.clock.now(), min(in_service.values())))
 
     _, config = build_config("incident", [("run.duration_s", str(HOURS))])
     report = run_world(config, seed=1, observers=[watch_capacity]).report

@@ -47,16 +47,7 @@ def _cascade(**sets: Any) -> dict[str, Any]:
     return run("healthy", 1, FAULT, **{**CASCADE, **sets})
 
 
-# Network Manager still records only milestones (its move to messages is not
-# merged yet): these fail today and must pass once it is (strict xfail).
-NOT_YET = pytest.mark.xfail(strict=True, reason="Network Manager records only milestones so far")
-
-
-def _stages(*gaps: str) -> list[Any]:
-    return [pytest.param(stage, marks=NOT_YET) if stage in gaps else stage for stage in STAGES]
-
-
-@pytest.mark.parametrize("stage", _stages("network_manager"))
+@pytest.mark.parametrize("stage", list(STAGES))
 def test_every_stage_records_its_events_in_the_one_trace(stage: str) -> None:
     counts = _cascade()["trace_events_by_actor_kind"]
     assert sum(counts.get(kind, 0) for kind in STAGES[stage]) > 0, f"no {stage} events in the trace: {counts}"

@@ -1,9 +1,10 @@
-"""Instances as the network sees them: which places know their state.
+"""What Network Manager publishes: which places now know an instance's network state.
 
 Network Manager propagates an instance's network state to four places, one
 at a time: each AZ's health checkers (bits 0-2) and the data plane (bit 3,
 the instance's own connectivity). Until a place has it, that place cannot
-reach the instance.
+reach the instance. Subscribers (the NLB's health checkers and load
+balancers) keep their own view from :class:`PropagationProgress`.
 """
 
 from __future__ import annotations
@@ -22,28 +23,6 @@ def checker_bit(az: int) -> int:
     return 1 << az
 
 
-class NetworkedInstance:
-    __slots__ = ("az", "created_at", "instance_id", "lease", "propagated")
-
-    def __init__(self, instance_id: int, az: int, lease: Lease, created_at: float, propagated: int = 0) -> None:
-        self.instance_id = instance_id
-        self.az = az
-        self.lease = lease
-        self.created_at = created_at
-        self.propagated = propagated
-
-    def reachable_from(self, az: int) -> bool:
-        return bool(self.propagated & checker_bit(az))
-
-    @property
-    def connected(self) -> bool:
-        return bool(self.propagated & DATA_PLANE)
-
-    @property
-    def fully_propagated(self) -> bool:
-        return self.propagated == FULLY_PROPAGATED
-
-
 @attrs.frozen
 class PropagationProgress:
     """Network Manager -> NLB (health checkers, data plane): places that now know instances.
@@ -55,3 +34,20 @@ class PropagationProgress:
     """
 
     updates: tuple[tuple[int, int], ...]
+
+
+class NetworkedInstance:
+    """Legacy: the record EC2's launcher still builds (it holds the droplet's Lease).
+
+    No actor of this stage reads it: the world's wiring translates it into
+    ``InstanceLaunched`` / ``InstanceTerminated``. It goes once EC2 publishes
+    those messages itself.
+    """
+
+    __slots__ = ("az", "created_at", "instance_id", "lease")
+
+    def __init__(self, instance_id: int, az: int, lease: Lease, created_at: float) -> None:
+        self.instance_id = instance_id
+        self.az = az
+        self.lease = lease
+        self.created_at = created_at

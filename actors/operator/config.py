@@ -52,6 +52,13 @@ class OperatorConfig:
         1800.0, "11:23 relaxing starts -> 13:50 EC2 fully recovered, over the doubling stages", positive=True
     )
     # NLB: disable automatic failover after flapping is seen (06:52 -> 09:36), re-enable later (14:09).
+    # Flapping, as the metrics show it: target health transitions faster than
+    # this rate over the window. Calibrated: set so that the page comes when
+    # the incident's flapping does (06:52), not derived from AWS's alarms.
+    nlb_page_transitions_per_s: float = attrs.field(
+        default=0.35, validator=gt(0), metadata={"calibrated": "pages on the 06:52 flapping of the default incident"}
+    )
+    nlb_page_window_s: float = attrs.field(default=900.0, validator=gt(0))
     disable_failover_delay_s: float = calibrated(
         9840.0, "06:52 NLB flapping detected -> 09:36 automatic failover disabled (164 min)"
     )

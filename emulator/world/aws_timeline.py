@@ -60,7 +60,7 @@ AWS_MILESTONES: tuple[AwsMilestone, ...] = (
     AwsMilestone("05:28", "every droplet leased again", "dwfm_leases_recovered"),
     AwsMilestone("05:30", "NLB connection errors start", "nlb_connection_errors_start"),
     AwsMilestone("06:21", "propagation latency rises", "phase:network_backlog:start"),
-    AwsMilestone("06:52", "NLB flapping detected", "operator_paged_nlb"),
+    AwsMilestone("06:52", "NLB flapping detected", "operator_paged_nlb", ("operator.nlb_page_transitions_per_s",)),
     AwsMilestone(
         "09:36", "automatic failover disabled", "operator_disabled_failover", ("operator.disable_failover_delay_s",)
     ),

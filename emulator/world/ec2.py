@@ -6,9 +6,9 @@ regain DynamoDB one by one as their negative caches expire.
 
 Channels built here: each droplet's inbox (from its host), each host's work
 channel (inside the host; droplets get its intake), each host's control
-channel and the launcher's (operator, Network Manager), and the subscriber
-channels of lease changes and instance events (:meth:`Fleet.lease_changes`,
-:meth:`Fleet.instance_events`, called by the other sides before the run).
+channel and the launcher's (operator, Network Manager), the launcher's own
+subscription to lease changes (:meth:`Fleet.lease_changes`), and the other
+sides' inboxes as subscribers (:meth:`Fleet.subscribe`, before the run).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import random
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import trio
 
@@ -42,13 +42,10 @@ from emulator.kernel.mailbox import Inbox
 from emulator.kernel.trace import Trace
 from metrics.schema import Snapshot
 
-__all__ = ["Fleet", "InstanceEvent"]
+__all__ = ["Fleet"]
 
 STATE_NAMES = {LeaseState.ACTIVE: "active", LeaseState.EXPIRED: "expired", LeaseState.REESTABLISHING: "reestablishing"}
 CONTROL_BUFFER = 16
-INSTANCE_BUFFER = 1024
-
-InstanceEvent = InstanceLaunched | InstanceTerminated
 
 
 class Fleet:
@@ -78,7 +75,8 @@ class Fleet:
             self.stats.leases[az][LeaseState.ACTIVE] += 1
         self._inboxes: list[Inbox[ReestablishmentOpen]] = [Inbox() for _ in range(droplets)]
         self._lease_subscribers: list[trio.MemorySendChannel[LeaseChanges]] = []
-        self._instance_subscribers: list[trio.MemorySendChannel[InstanceEvent]] = []
+        self._launch_subscribers: list[trio.MemorySendChannel[InstanceLaunched]] = []
+        self._termination_subscribers: list[trio.MemorySendChannel[InstanceTerminated]] = []
         self.host_controls: dict[str, trio.MemorySendChannel[HostControl]] = {}
         self._hosts: list[DwfmHost] = []
         self._members = [array("q", members) for members in by_host]
@@ -111,7 +109,7 @@ class Fleet:
             droplet_azs=self.droplet_azs,
             lease_changes=self.lease_changes(),
             control=launcher_control,
-            subscribers=self._instance_subscribers,
+            subscribers=self._launch_subscribers,
             stats=self.ec2,
             trace=trace,
         )
@@ -125,11 +123,21 @@ class Fleet:
         self._lease_subscribers.append(send)
         return receive
 
-    def instance_events(self) -> trio.MemoryReceiveChannel[InstanceEvent]:
-        """A new subscriber to launches and terminations (call before :meth:`run`)."""
-        send, receive = trio.open_memory_channel[InstanceEvent](INSTANCE_BUFFER)
-        self._instance_subscribers.append(send)
-        return receive
+    def subscribe(
+        self,
+        *,
+        lease_changes: Sequence[trio.MemorySendChannel[LeaseChanges]] = (),
+        launches: Sequence[trio.MemorySendChannel[InstanceLaunched]] = (),
+        terminations: Sequence[trio.MemorySendChannel[InstanceTerminated]] = (),
+    ) -> None:
+        """Add the other sides' inboxes as subscribers (call before :meth:`run`).
+
+        Publishers wait when a bounded inbox is full, so an inbox that a
+        clock timer also feeds should be unbounded.
+        """
+        self._lease_subscribers.extend(lease_changes)
+        self._launch_subscribers.extend(launches)
+        self._termination_subscribers.extend(terminations)
 
     async def run(self) -> None:
         dwfm, stats, clock = self._config.dwfm, self.stats, self._clock
@@ -149,7 +157,7 @@ class Fleet:
             rng=self._rng("ec2-terminations"),
             config=self._config.ec2,
             droplet_azs=self.droplet_azs,
-            subscribers=self._instance_subscribers,
+            subscribers=self._termination_subscribers,
             stats=self.ec2,
             trace=self._trace,
         )

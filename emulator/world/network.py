@@ -1,41 +1,41 @@
-"""Wiring of the network side: Network Manager, NLBs and their health checks.
+"""Wiring of the network side: Network Manager, the NLBs, their health checkers and monitor.
 
-New instances from EC2 go to Network Manager and, for a share of them, into
-NLB target groups; instances that leave target groups, and those customers
-terminate, go to Network Manager as terminations. With
-``network_manager.throttle`` on, launches are refused while the propagation
-backlog is over its limit.
+Channels, as the data flows:
 
-For now (until Network Manager and NLB take EC2's messages themselves) this
-wiring translates: it keeps a lease-state view per droplet from EC2's
-:class:`LeaseChanges`, turns :class:`InstanceLaunched` and
-:class:`InstanceTerminated` into Network Manager's instance records, and
-tells the launcher of the backlog's throttle by :class:`SetLaunchAdmission`,
-checked at the launcher's ticks.
+* EC2 launches -> Network Manager's inbox and every load balancer's inbox
+  (autoscaling); customer terminations -> Network Manager; DWFM hosts'
+  ``LeaseChanges`` -> Network Manager.
+* Network Manager -> every checker and load balancer: ``PropagationProgress``;
+  -> the launcher: ``SetLaunchAdmission`` (``network_manager.throttle``).
+* Load balancers <-> checkers: one request and one result per pair per tick;
+  load balancers -> monitor: one report per tick; retired targets -> Network
+  Manager. The operator -> each load balancer's control channel.
+
+The instances in service at the start are numbered below zero (EC2 numbers
+its launches from one) and are fully propagated.
+
+The world subscribes Network Manager's inbox (``manager.inbox``) and
+:attr:`NetworkSide.lb_inboxes` to EC2's publications (``Fleet.subscribe``).
 """
 
 from __future__ import annotations
 
+import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import trio
 
-from actors.control import ControlPlane
-from actors.ec2.messages import (
-    InstanceLaunched,
-    InstanceTerminated,
-    LauncherControl,
-    Lease,
-    LeaseChanges,
-    LeaseState,
-    SetLaunchAdmission,
-)
-from actors.network.manager import NetworkManager, NetworkStats
-from actors.network.messages import FULLY_PROPAGATED, NetworkedInstance
-from actors.nlb.health_checks import HealthCheckSubsystem
-from actors.nlb.load_balancers import NlbFleet, NlbStats
+from actors.ec2.messages import LauncherControl
+from actors.network.manager import NetworkManager
+from actors.network.messages import PropagationProgress
+from actors.network.stats import NetworkStats
+from actors.nlb.health_checker import CheckerMessage, HealthChecker
+from actors.nlb.load_balancer import LoadBalancer, LoadBalancerMessage
+from actors.nlb.messages import CheckResults, LoadBalancerTick, SetAutomaticFailover
+from actors.nlb.monitor import NlbMonitor
+from actors.nlb.stats import NlbStats
 from emulator.config.tree import Config
 from emulator.kernel.clock import Clock
 from emulator.kernel.trace import Trace
@@ -44,6 +44,10 @@ from metrics.schema import HistogramSnapshot, Snapshot, spec
 __all__ = ["NetworkSide"]
 
 BUCKETS = spec("network_manager_propagation_seconds").buckets
+# Load balancers' and checkers' inboxes are unbounded: Network Manager's
+# progress reaches them from a clock timer, which cannot wait for room.
+# (Launches and check requests come once per tick, so they stay small.)
+INBOX_SIZE = math.inf
 
 
 class NetworkSide:
@@ -55,95 +59,100 @@ class NetworkSide:
         clock: Clock,
         rng: Callable[[str], random.Random],
         trace: Trace,
-        control: ControlPlane,
-        droplet_azs: Sequence[int],
-        lease_changes: trio.MemoryReceiveChannel[LeaseChanges],
-        instances: trio.MemoryReceiveChannel[InstanceLaunched | InstanceTerminated],
         launcher: trio.MemorySendChannel[LauncherControl],
     ) -> None:
         self._config = config
         self._azs = azs
-        self._clock = clock
-        self._lease_changes = lease_changes
-        self._instances = instances
-        self._launcher = launcher
-        leases = [Lease(droplet, az) for droplet, az in enumerate(droplet_azs)]
-        self._leases = leases
+        nlb, n_azs = config.nlb, len(azs)
         self.stats = NetworkStats(bucket_bounds=BUCKETS)
+        self.nlb_stats = NlbStats(azs=n_azs, load_balancers=nlb.load_balancers)
+        checker_inboxes = [trio.open_memory_channel[CheckerMessage](INBOX_SIZE) for _ in range(n_azs)]
+        lb_inboxes = [trio.open_memory_channel[LoadBalancerMessage](INBOX_SIZE) for _ in range(nlb.load_balancers)]
+        results = [trio.open_memory_channel[CheckResults](2 * n_azs) for _ in range(nlb.load_balancers)]
+        controls = [trio.open_memory_channel[SetAutomaticFailover](8) for _ in range(nlb.load_balancers)]
+        reports_send, reports = trio.open_memory_channel[LoadBalancerTick](2 * nlb.load_balancers)
+        progress: list[trio.MemorySendChannel[PropagationProgress]] = [send for send, _ in checker_inboxes]
+        progress += [send for send, _ in lb_inboxes]
         self.manager = NetworkManager(
-            clock=clock, rng=rng("network-manager"), config=config.network_manager, stats=self.stats, trace=trace
-        )
-        placement = rng("nlb-placement")
-        by_az = [[lease for lease in leases if lease.az == az] for az in range(len(azs))]
-
-        def existing_instance(az: int) -> NetworkedInstance:
-            pool = by_az[az]
-            lease = pool[placement.randrange(len(pool))] if pool else Lease(-1, az)
-            return NetworkedInstance(0, az, lease, 0.0, propagated=FULLY_PROPAGATED)
-
-        self.nlb_stats = NlbStats()
-        self.nlb = NlbFleet(
             clock=clock,
-            rng=rng("nlb"),
-            config=config.nlb,
-            azs=len(azs),
+            rng=rng("network-manager"),
+            config=config.network_manager,
+            stats=self.stats,
+            trace=trace,
+            progress=progress,
+            admission=launcher,
+        )
+        self.lb_inboxes: list[trio.MemorySendChannel[LoadBalancerMessage]] = [send for send, _ in lb_inboxes]
+        self.failover_controls: list[trio.MemorySendChannel[SetAutomaticFailover]] = [send for send, _ in controls]
+        initial = self._initial_targets(config, n_azs, rng("nlb-placement"))
+        self.load_balancers = [
+            LoadBalancer(
+                index,
+                clock=clock,
+                rng=rng(f"nlb-{index}"),
+                config=nlb,
+                stats=self.nlb_stats,
+                trace=trace,
+                targets=initial[index],
+                inbox=lb_inboxes[index][1],
+                control=controls[index][1],
+                results=results[index][1],
+                checkers=[send for send, _ in checker_inboxes],
+                terminations=self.manager.inbox,
+                monitor=reports_send,
+            )
+            for index in range(nlb.load_balancers)
+        ]
+        in_service = [instance for per_lb in initial for per_az in per_lb for instance, _ in per_az]
+        self.checkers = [
+            HealthChecker(
+                az,
+                clock=clock,
+                config=nlb,
+                stats=self.nlb_stats,
+                trace=trace,
+                inbox=checker_inboxes[az][1],
+                results=[send for send, _ in results],
+                peers=[send for send, _ in checker_inboxes],
+                reachable=in_service,
+            )
+            for az in range(n_azs)
+        ]
+        self.monitor = NlbMonitor(
+            clock=clock,
+            config=nlb,
             stats=self.nlb_stats,
             trace=trace,
-            existing_instance=existing_instance,
-            terminate=self.on_terminate,
-        )
-        self.health_checks = HealthCheckSubsystem(
-            clock=clock, rng=rng("nlb-health-checks"), config=config.nlb, control=control, nlb=self.nlb, trace=trace
+            reports=reports,
+            load_balancers=nlb.load_balancers,
         )
 
-    def on_launch(self, instance: NetworkedInstance) -> None:
-        self.manager.submit(instance, launch=True)
-        self.nlb.on_launch(instance)
-
-    def on_terminate(self, instance: NetworkedInstance) -> None:
-        self.manager.submit(instance, launch=False)
+    @staticmethod
+    def _initial_targets(config: Config, azs: int, placement: random.Random) -> list[list[list[tuple[int, int]]]]:
+        """Per load balancer, per AZ: ``(instance id, droplet)`` of the targets in service at the start."""
+        droplets = [list(range(az, config.ec2.droplets, azs)) for az in range(azs)]
+        next_id = 0
+        initial = []
+        for _ in range(config.nlb.load_balancers):
+            per_az = []
+            for az in range(azs):
+                group = []
+                for _ in range(config.nlb.targets_per_az):
+                    next_id -= 1
+                    pool = droplets[az]
+                    group.append((next_id, pool[placement.randrange(len(pool))] if pool else -1))
+                per_az.append(group)
+            initial.append(per_az)
+        return initial
 
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(self.manager.run)
-            nursery.start_soon(self.health_checks.run)
-            nursery.start_soon(self._follow_leases)
-            nursery.start_soon(self._follow_instances)
-            if self._config.network_manager.throttle.enabled:
-                nursery.start_soon(self._throttle_launches)
-
-    async def _follow_leases(self) -> None:
-        leases = self._leases
-        async for changes in self._lease_changes:
-            for droplet in changes.lapsed:
-                leases[droplet].state = LeaseState.EXPIRED
-            for droplet in changes.restored:
-                leases[droplet].state = LeaseState.ACTIVE
-
-    async def _follow_instances(self) -> None:
-        leases, instances = self._leases, self._instances
-        while True:
-            try:
-                event = instances.receive_nowait()  # the rest of a tick's batch: no scheduler round each
-            except trio.WouldBlock:
-                event = await instances.receive()
-            instance = NetworkedInstance(event.instance_id, event.az, leases[event.droplet], event.at)
-            if isinstance(event, InstanceLaunched):
-                self.on_launch(instance)
-            else:
-                self.on_terminate(instance)
-
-    async def _throttle_launches(self) -> None:
-        """Queue-size throttling of launches: open while the backlog is under its limit."""
-        clock, tick_s = self._clock, self._config.ec2.tick_s
-        limit = self._config.network_manager.throttle.max_queue
-        admitted, tick = True, 0
-        while True:
-            tick += 1
-            await clock.sleep_until(tick * tick_s)
-            if (self.manager.backlog < limit) != admitted:
-                admitted = not admitted
-                await self._launcher.send(SetLaunchAdmission(admitted))
+            await nursery.start(self.manager.run)
+            await nursery.start(self.monitor.run)
+            for checker in self.checkers:
+                await nursery.start(checker.run)
+            for lb in self.load_balancers:
+                await nursery.start(lb.run)
 
     def snapshot(self) -> Snapshot:
         nm, nlb = self.stats, self.nlb_stats
@@ -152,7 +161,7 @@ class NetworkSide:
             total += count
             cumulative.append(total)
         return {
-            "network_manager_backlog": float(self.manager.backlog),
+            "network_manager_backlog": float(nm.backlog),
             "network_manager_propagation_seconds": HistogramSnapshot(
                 tuple(cumulative), nm.latency_count, nm.latency_sum
             ),
@@ -160,12 +169,12 @@ class NetworkSide:
             "nlb_health_checks_total": {(result,): float(n) for result, n in nlb.checks.items()},
             "nlb_health_transitions_total": float(nlb.health_flaps),
             "nlb_capacity_in_service_ratio": {
-                (self._azs[az],): sum(lb.in_dns[az] for lb in self.nlb.load_balancers) / len(self.nlb.load_balancers)
-                for az in range(len(self._azs))
+                (self._azs[az],): nlb.nodes_in_dns[az] / nlb.load_balancers for az in range(len(self._azs))
             },
             "nlb_az_failovers_total": float(nlb.az_failovers),
             "nlb_connection_errors_total": float(nlb.connection_errors),
             "nlb_healthcheck_delay_seconds": nlb.healthcheck_delay_s,
+            "nlb_automatic_failover_enabled": float(all(nlb.automatic_failover)),
         }
 
     def report(self) -> dict[str, dict[str, Any]]:
@@ -174,6 +183,7 @@ class NetworkSide:
         return {
             "network_manager": {
                 "max_backlog": nm.max_backlog,
+                "max_inbox_depth": nm.max_inbox_depth,
                 "p99_propagation_seconds": round(p99, 3) if p99 is not None else None,
                 "instances_without_connectivity_peak": nm.without_connectivity_peak,
                 "propagations": nm.latency_count,

@@ -18,7 +18,6 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import trio
 
-from actors.control import ControlPlane
 from actors.operator.dns_runbook import run_dns_runbook
 from actors.operator.dwfm_runbook import run_dwfm_runbook
 from actors.operator.nlb_runbook import run_nlb_runbook
@@ -51,7 +50,6 @@ class World:
         self.clock = clock
         self.trace = Trace(clock, seed)
         self.operator_stats = OperatorStats()
-        self.control = ControlPlane(nlb_automatic_failover=config.nlb.automatic_failover)
         self.dns = DnsSide(config, clock=clock, rng=self.rng, trace=self.trace)
         self._check_fault_targets()
         self.fleet = Fleet(
@@ -63,16 +61,11 @@ class World:
             client=self.dns.client,
         )
         self.network = NetworkSide(
-            config,
-            azs=AZS,
-            clock=clock,
-            rng=self.rng,
-            trace=self.trace,
-            control=self.control,
-            droplet_azs=self.fleet.droplet_azs,
-            lease_changes=self.fleet.lease_changes(),
-            instances=self.fleet.instance_events(),
-            launcher=self.fleet.launcher_control,
+            config, azs=AZS, clock=clock, rng=self.rng, trace=self.trace, launcher=self.fleet.launcher_control
+        )
+        manager = self.network.manager.inbox
+        self.fleet.subscribe(
+            lease_changes=[manager], launches=[manager, *self.network.lb_inboxes], terminations=[manager]
         )
         self.finished = False
         self._root_scope: trio.CancelScope | None = None
@@ -99,7 +92,6 @@ class World:
             "operator_actions_total": {(action,): float(n) for action, n in self.operator_stats.actions.items()},
             **self.fleet.snapshot(),
             **self.network.snapshot(),
-            "nlb_automatic_failover_enabled": float(self.control.nlb_automatic_failover),
         }
 
     def report_sections(self) -> dict[str, dict[str, object]]:
@@ -176,9 +168,9 @@ class World:
             functools.partial(
                 run_nlb_runbook,
                 operator=operator,
-                control=self.control,
                 configured_failover=self.config.nlb.automatic_failover,
-                stats=self.network.nlb_stats,
+                scrape=self.metrics_snapshot,
+                failover=self.network.failover_controls,
             ),
             functools.partial(
                 run_throttle_relaxation,

@@ -1,0 +1,309 @@
+"""A Network Load Balancer: its targets, its nodes in DNS, failover, and its traffic.
+
+The load balancer has a node in each AZ; a node is in DNS unless automatic
+AZ failover took it out. Each node fronts that AZ's targets (EC2 instances)
+and fails open (uses every target) when none is healthy, so it is failover,
+not target health alone, that takes a whole AZ of capacity away.
+
+*Health.* Every target is checked once per ``health_check_interval_s`` by
+the checker of a random AZ (drawn here, one request per checker per tick,
+sent a tick ahead). Consecutive results move a target between healthy and
+unhealthy (thresholds); each transition costs the checkers work (a fifth of
+it to put a target back), sent with the next requests. A target's first two
+transitions (out of service until its state arrives, then in) are
+registration; later ones count as flapping.
+
+*Failover.* A node whose AZ's healthy fraction falls below
+``failover_threshold`` is taken out of DNS, and put back above
+``failover_restore_threshold``. Velocity control (AWS remediation 4)
+refuses a failover that would remove more than ``max_removal_fraction`` of
+the nodes. ``SetAutomaticFailover`` on the control channel switches it.
+
+*Autoscaling.* A share of launches join a target group, replacing its oldest
+target, which is terminated (``InstanceTerminated`` to Network Manager).
+
+*Traffic.* DNS spreads client traffic evenly over the nodes in DNS; traffic
+beyond a node's working targets, or sent to a target without connectivity
+yet, fails.
+
+The tick: the checkers' results for it arrive (the task's only wake-up);
+the control channel and the inbox (launches, Network Manager's progress) are
+drained with ``receive_nowait``; then health, failover, traffic, the report
+to the monitor, and the requests for the next tick.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import trio
+
+from actors.ec2.messages import InstanceLaunched, InstanceTerminated
+from actors.network.messages import FULLY_PROPAGATED, PropagationProgress
+from actors.nlb.messages import CheckRequest, CheckResults, LoadBalancerTick, SetAutomaticFailover
+from actors.nlb.targets import Target, TargetGroup
+
+if TYPE_CHECKING:
+    from actors.nlb.config import NlbConfig
+    from actors.nlb.stats import NlbStats
+    from emulator.kernel.clock import Clock
+    from emulator.kernel.trace import Trace
+
+__all__ = ["LoadBalancer", "LoadBalancerMessage"]
+
+LoadBalancerMessage = InstanceLaunched | PropagationProgress
+
+
+class LoadBalancer:
+    def __init__(
+        self,
+        index: int,
+        *,
+        clock: Clock,
+        rng: random.Random,
+        config: NlbConfig,
+        stats: NlbStats,
+        trace: Trace,
+        targets: Sequence[Sequence[tuple[int, int]]],
+        inbox: trio.MemoryReceiveChannel[LoadBalancerMessage],
+        control: trio.MemoryReceiveChannel[SetAutomaticFailover],
+        results: trio.MemoryReceiveChannel[CheckResults],
+        checkers: Sequence[trio.MemorySendChannel[CheckRequest]],
+        terminations: trio.MemorySendChannel[InstanceTerminated],
+        monitor: trio.MemorySendChannel[LoadBalancerTick],
+    ) -> None:
+        """``targets``: per AZ, ``(instance id, droplet)`` of the instances in service at the start."""
+        self.index = index
+        self.name = f"nlb-{index}"
+        self._clock = clock
+        self._rng = rng
+        self._config = config
+        self._stats = stats
+        self._trace = trace
+        self._inbox = inbox
+        self._control = control
+        self._results = results
+        self._checkers = tuple(checkers)
+        self._terminations = terminations
+        self._monitor = monitor
+        self._azs = azs = len(targets)
+        self._slots = max(1, round(config.health_check_interval_s / config.tick_s))
+        # Autoscaling: each load balancer takes its share of the launches.
+        self._join_probability = config.new_target_fraction / config.load_balancers
+        self._automatic = config.automatic_failover
+        self._groups = [TargetGroup() for _ in range(azs)]
+        self._by_id: dict[int, tuple[int, Target]] = {}  # instance id -> (az, target)
+        # [slot][az] -> targets checked at that tick of each interval, oldest first
+        self._due: list[list[dict[int, Target]]] = [[{} for _ in range(azs)] for _ in range(self._slots)]
+        self._in_dns = [True] * azs
+        self._removals: list[float] = []  # failover times, for velocity control
+        self._refusing: frozenset[int] = frozenset()
+        for az, initial in enumerate(targets):
+            for instance_id, droplet in initial:
+                self._join(az, Target(instance_id, droplet, self._rng.randrange(self._slots), propagated=0b1111))
+        stats.automatic_failover[index] = self._automatic
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        tick = 0
+        self._request_checks(tick)
+        task_status.started()
+        while True:
+            results = await self._collect(tick)
+            self._drain_control()
+            self._drain_inbox()
+            flapping = self._apply(results)
+            now = self._clock.now()
+            failovers = self._failover(now)
+            offered, errors = self._account_traffic(self._config.tick_s)
+            self._monitor.send_nowait(LoadBalancerTick(self.index, tick, offered, errors, flapping, failovers))
+            tick += 1
+            self._request_checks(tick)
+
+    # -- membership ------------------------------------------------------------
+    def _join(self, az: int, target: Target) -> None:
+        self._groups[az].add(target)
+        self._by_id[target.instance_id] = (az, target)
+        self._due[target.check_slot][az][target.instance_id] = target
+
+    def _autoscale(self, launch: InstanceLaunched) -> None:
+        """A new instance replaces the oldest target of its AZ's group, which is terminated."""
+        if self._rng.random() >= self._join_probability or launch.az >= self._azs:
+            return
+        group = self._groups[launch.az]
+        if group.targets:
+            retired = group.retire_oldest()
+            del self._by_id[retired.instance_id]
+            del self._due[retired.check_slot][launch.az][retired.instance_id]
+            self._terminations.send_nowait(
+                InstanceTerminated(retired.instance_id, launch.az, retired.droplet, self._clock.now())
+            )
+        self._join(launch.az, Target(launch.instance_id, launch.droplet, self._rng.randrange(self._slots)))
+
+    def _drain_inbox(self) -> None:
+        receive, by_id, groups = self._inbox.receive_nowait, self._by_id, self._groups
+        while True:
+            try:
+                message = receive()
+            except trio.WouldBlock:
+                return
+            if isinstance(message, InstanceLaunched):
+                self._autoscale(message)
+                continue
+            for instance_id, bits in message.updates:
+                entry = by_id.get(instance_id)
+                if entry is not None:
+                    az, target = entry
+                    groups[az].set_propagated(target, target.propagated | bits)
+
+    def _drain_control(self) -> None:
+        while True:
+            try:
+                message = self._control.receive_nowait()
+            except trio.WouldBlock:
+                return
+            if message.enabled != self._automatic:
+                self._automatic = message.enabled
+                self._trace.record("automatic_failover", self.name, enabled=message.enabled)
+            self._stats.automatic_failover[self.index] = message.enabled
+
+    # -- health ------------------------------------------------------------------
+    async def _collect(self, tick: int) -> list[CheckResults]:
+        """This tick's results, one per checker, in checker order."""
+        results = [await self._results.receive()]
+        while len(results) < len(self._checkers):
+            try:
+                results.append(self._results.receive_nowait())
+            except trio.WouldBlock:
+                results.append(await self._results.receive())
+        assert all(result.tick == tick for result in results), "a checker answered out of turn"
+        results.sort(key=lambda result: result.checker)
+        return results
+
+    def _request_checks(self, tick: int) -> None:
+        config, azs = self._config, self._azs
+        draw = self._rng.random
+        per_checker: list[list[tuple[int, bool | None]]] = [[] for _ in range(azs)]
+        candidates = [False] * azs
+        wait = config.wait_for_propagation
+        healthy_threshold, unhealthy_threshold = config.healthy_threshold, config.unhealthy_threshold
+        # AZ by AZ, oldest first: later checks of a tick wait longer, and that must not
+        # fall on the newest targets alone.
+        for group in self._due[tick % self._slots]:
+            for target in group.values():
+                if wait and target.propagated != FULLY_PROPAGATED:
+                    continue  # the fix: not health-checked (nor in service) before propagation
+                # The one outcome that would change its health at this check, if any.
+                flips_if: bool | None = None
+                if target.healthy:
+                    if (target.consecutive + 1 if not target.last_result else 1) >= unhealthy_threshold:
+                        flips_if = False
+                elif (target.consecutive + 1 if target.last_result else 1) >= healthy_threshold:
+                    flips_if = True
+                checker = int(draw() * azs)
+                per_checker[checker].append((target.instance_id, flips_if))
+                if flips_if is not None:
+                    candidates[checker] = True
+        flags = tuple(candidates)
+        for az, checker_inbox in enumerate(self._checkers):
+            checker_inbox.send_nowait(CheckRequest(self.index, tick, tuple(per_checker[az]), flags))
+
+    def _apply(self, results: list[CheckResults]) -> int:
+        """Consecutive results move targets in and out of service; returns flapping transitions."""
+        config, by_id, groups = self._config, self._by_id, self._groups
+        healthy_threshold, unhealthy_threshold = config.healthy_threshold, config.unhealthy_threshold
+        out = back = flapping = 0
+        for result in results:
+            for instance_id, passed in result.results:
+                entry = by_id.get(instance_id)
+                if entry is None:
+                    continue  # retired since it was sent for checking
+                az, target = entry
+                if passed == target.last_result:
+                    target.consecutive += 1
+                else:
+                    target.last_result, target.consecutive = passed, 1
+                threshold = healthy_threshold if passed else unhealthy_threshold
+                if target.healthy != passed and target.consecutive >= threshold:
+                    groups[az].set_healthy(target, passed)
+                    target.transitions += 1
+                    if passed:
+                        back += 1
+                    else:
+                        out += 1
+                    if target.transitions > 2:  # past registration (out, then in): flapping
+                        flapping += 1
+        if out or back:
+            self._stats.health_flaps += out + back
+            self._trace.record("health_transitions", self.name, out=out, back=back, flapping=flapping)
+        return flapping
+
+    # -- failover ------------------------------------------------------------------
+    def _failover(self, now: float) -> tuple[tuple[int, float], ...]:
+        config, stats, azs, in_dns = self._config, self._stats, self._azs, self._in_dns
+        automatic = self._automatic
+        failovers: list[tuple[int, float]] = []
+        refused: list[int] = []
+        for az, group in enumerate(self._groups):
+            healthy = group.healthy / len(group) if len(group) else 1.0
+            if not in_dns[az]:
+                if not automatic or healthy >= config.failover_restore_threshold:
+                    in_dns[az] = True
+                    stats.nodes_in_dns[az] += 1
+                    self._trace.record("az_restored", self.name, az=az)
+                continue
+            if not automatic or healthy >= config.failover_threshold:
+                continue
+            velocity = config.velocity_control
+            if velocity.enabled:
+                self._removals = [t for t in self._removals if t > now - velocity.window_s]
+                out = in_dns.count(False)
+                if (out + 1) / azs > velocity.max_removal_fraction or (
+                    len(self._removals) + 1
+                ) / azs > velocity.max_removal_fraction:
+                    stats.failovers_refused += 1
+                    refused.append(az)
+                    continue
+            in_dns[az] = False
+            stats.nodes_in_dns[az] -= 1
+            self._removals.append(now)
+            stats.az_failovers += 1
+            failovers.append((az, round(healthy, 2)))
+            self._trace.record("az_failover", self.name, az=az, healthy_fraction=round(healthy, 2))
+        if frozenset(refused) != self._refusing:
+            # Refusals repeat every tick while an AZ stays under the threshold: trace the changes.
+            self._refusing = frozenset(refused)
+            self._trace.record("az_failover_refused", self.name, azs=",".join(map(str, refused)))
+        return tuple(failovers)
+
+    # -- traffic ---------------------------------------------------------------------
+    def _account_traffic(self, seconds: float) -> tuple[float, float]:
+        """Connections offered and failed over the last ``seconds``; the capacity floor.
+
+        DNS spreads the traffic evenly over the nodes in DNS. A node sends its
+        share to its healthy targets, or to all of them when none is healthy
+        (NLB fails open). Each target carries one unit; a target without
+        connectivity fails what it is sent; traffic beyond the node's working
+        targets fails.
+        """
+        stats, groups, in_dns = self._stats, self._groups, self._in_dns
+        nodes = sum(in_dns)
+        capacity = nodes / self._azs
+        if capacity < stats.min_capacity_fraction:
+            stats.min_capacity_fraction = capacity
+        traffic = self._config.traffic_fraction * sum(len(group) for group in groups)
+        if not nodes:
+            errors = traffic
+        else:
+            share = traffic / nodes
+            errors = 0.0
+            for az, group in enumerate(groups):
+                if not in_dns[az]:
+                    continue
+                serving, working = group.serving()
+                sent_to_dead = share * (serving - working) / serving if serving else share
+                overflow = max(0.0, share - sent_to_dead - working)
+                errors += sent_to_dead + overflow
+        stats.connection_errors += errors * seconds
+        return traffic * seconds, errors * seconds

@@ -1,0 +1,283 @@
+"""Network Manager, the NLB's health checkers and load balancers, each alone: channels in, channels out."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+import trio
+
+from actors.ec2.messages import InstanceLaunched, InstanceTerminated, LeaseChanges
+from actors.network.config import NetworkManagerConfig
+from actors.network.manager import NetworkManager
+from actors.network.messages import FULLY_PROPAGATED, PropagationProgress, checker_bit
+from actors.network.stats import NetworkStats
+from actors.nlb.config import NlbConfig, VelocityControlConfig
+from actors.nlb.health_checker import CheckerMessage, HealthChecker
+from actors.nlb.load_balancer import LoadBalancer, LoadBalancerMessage
+from actors.nlb.messages import CheckRequest, CheckResults, LoadBalancerTick, SetAutomaticFailover
+from actors.nlb.stats import NlbStats
+from emulator.kernel.clock import VirtualClock
+from emulator.kernel.trace import Trace
+
+Body = Callable[[VirtualClock, trio.Nursery], Awaitable[None]]
+
+
+def _run(body: Body) -> None:
+    async def main() -> None:
+        clock = VirtualClock()
+        async with trio.open_nursery() as nursery:
+            await nursery.start(clock.run)
+            await body(clock, nursery)
+            nursery.cancel_scope.cancel()
+
+    trio.run(main)
+
+
+def test_network_manager_holds_work_for_an_unleased_droplet_until_its_lease_is_back_then_publishes_it() -> None:
+    published: list[tuple[float, dict[int, int]]] = []
+
+    async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
+        progress_send, progress = trio.open_memory_channel[PropagationProgress](16)
+        manager = NetworkManager(
+            clock=clock,
+            rng=random.Random(1),
+            config=NetworkManagerConfig(workers=2),
+            stats=NetworkStats(),
+            trace=Trace(clock, 1),
+            progress=[progress_send],
+        )
+        await nursery.start(manager.run)
+
+        async def read() -> None:
+            async for message in progress:
+                published.append((clock.now(), dict(message.updates)))
+
+        nursery.start_soon(read)
+        manager.inbox.send_nowait(LeaseChanges("dwfm-a", lapsed=(7,), restored=()))
+        await clock.sleep(1.0)
+        manager.inbox.send_nowait(InstanceLaunched(1, az=0, droplet=7, at=1.0))
+        manager.inbox.send_nowait(InstanceLaunched(2, az=0, droplet=8, at=1.0))
+        await clock.sleep(100.0)
+        assert [1 in updates for _, updates in published] == [False], "only instance 2 went through"
+        manager.inbox.send_nowait(LeaseChanges("dwfm-a", lapsed=(), restored=(7,)))
+        await clock.sleep(100.0)
+
+    _run(body)
+    (first_at, first), (second_at, second) = published
+    assert first_at == 5.0 and first == {2: FULLY_PROPAGATED}
+    # Retried at the next blocked-work retry (120 s), published at the next publish after it.
+    assert second_at == 125.0 and second == {1: FULLY_PROPAGATED}
+
+
+def test_network_manager_propagates_a_termination_without_publishing_it() -> None:
+    stats = NetworkStats()
+    published: list[PropagationProgress] = []
+
+    async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
+        progress_send, progress = trio.open_memory_channel[PropagationProgress](16)
+        manager = NetworkManager(
+            clock=clock,
+            rng=random.Random(1),
+            config=NetworkManagerConfig(),
+            stats=stats,
+            trace=Trace(clock, 1),
+            progress=[progress_send],
+        )
+        await nursery.start(manager.run)
+        manager.inbox.send_nowait(InstanceTerminated(-1, az=1, droplet=4, at=0.0))
+        await clock.sleep(30.0)
+        while True:
+            try:
+                published.append(progress.receive_nowait())
+            except trio.WouldBlock:
+                break
+
+    _run(body)
+    assert published == []
+    assert stats.latency_count == 1 and stats.backlog == 0
+
+
+def _checker(
+    clock: VirtualClock, stats: NlbStats
+) -> tuple[HealthChecker, trio.MemorySendChannel[CheckerMessage], trio.MemoryReceiveChannel[CheckResults]]:
+    inbox_send, inbox = trio.open_memory_channel[CheckerMessage](16)
+    results_send, results = trio.open_memory_channel[CheckResults](16)
+    checker = HealthChecker(
+        0,
+        clock=clock,
+        config=NlbConfig(),
+        stats=stats,
+        trace=Trace(clock, 1),
+        inbox=inbox,
+        results=[results_send],
+        peers=[None],
+        reachable=[100],
+    )
+    return checker, inbox_send, results
+
+
+def test_a_health_checker_passes_checks_of_propagated_targets_and_fails_the_others() -> None:
+    answers: dict[int, bool] = {}
+
+    async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
+        checker, inbox, results = _checker(clock, NlbStats(azs=1, load_balancers=1))
+        await nursery.start(checker.run)
+        # Instance 1 has reached this AZ's checkers; 2 only another AZ's; 3 nowhere; 100 was there from the start.
+        inbox.send_nowait(PropagationProgress(((1, checker_bit(0)), (2, checker_bit(1)))))
+        targets = ((1, None), (2, None), (3, None), (100, None))
+        inbox.send_nowait(CheckRequest(lb=0, tick=0, targets=targets, candidates=(False,)))
+        answer = await results.receive()
+        answers.update(answer.results)
+        assert clock.now() == NlbConfig().tick_s and answer.tick == 0
+
+    _run(body)
+    assert answers == {1: True, 2: False, 3: False, 100: True}
+
+
+def test_a_loaded_health_checker_fails_the_checks_it_can_only_make_too_late() -> None:
+    stats = NlbStats(azs=1, load_balancers=1)
+    answers: list[bool] = []
+
+    async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
+        checker, inbox, results = _checker(clock, stats)
+        await nursery.start(checker.run)
+        # 8 checks/s and a 10 s timeout: the 82nd check in a row would start 10.1 s late.
+        inbox.send_nowait(CheckRequest(lb=0, tick=0, targets=((100, None),) * 100, candidates=(False,)))
+        answers.extend(passed for _, passed in (await results.receive()).results)
+
+    _run(body)
+    assert answers == [True] * 81 + [False] * 19
+    assert stats.checks == {"healthy": 81, "unhealthy": 0, "timeout": 19}
+
+
+@attrs.define
+class _LoadBalancerRun:
+    failovers: list[tuple[int, int]]  # (tick, az)
+    stats: NlbStats
+    in_service: list[list[int]]
+
+
+def _fail_azs(config: NlbConfig, failing: set[int], ticks: int, control: list[Any] | None = None) -> _LoadBalancerRun:
+    """One load balancer over ``ticks`` ticks, its checkers played here: AZs in ``failing`` fail every check."""
+    azs, per_az = 3, 4
+    stats = NlbStats(azs=azs, load_balancers=1)
+    initial = [[(-(az * per_az + k + 1), az) for k in range(per_az)] for az in range(azs)]
+    az_of = {instance: az for az, group in enumerate(initial) for instance, _ in group}
+    run = _LoadBalancerRun([], stats, [])
+
+    async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
+        _, inbox = trio.open_memory_channel[LoadBalancerMessage](16)
+        control_send, control_receive = trio.open_memory_channel[SetAutomaticFailover](4)
+        results_send, results = trio.open_memory_channel[CheckResults](2 * azs)
+        checkers = [trio.open_memory_channel[CheckRequest](4) for _ in range(azs)]
+        terminations, _ = trio.open_memory_channel[InstanceTerminated](math.inf)
+        monitor_send, monitor = trio.open_memory_channel[LoadBalancerTick](4)
+        lb = LoadBalancer(
+            0,
+            clock=clock,
+            rng=random.Random(3),
+            config=config,
+            stats=stats,
+            trace=Trace(clock, 3),
+            targets=initial,
+            inbox=inbox,
+            control=control_receive,
+            results=results,
+            checkers=[send for send, _ in checkers],
+            terminations=terminations,
+            monitor=monitor_send,
+        )
+        await nursery.start(lb.run)
+        for tick in range(ticks):
+            await clock.sleep_until((tick + 1) * config.tick_s)
+            if control and tick == ticks // 2:
+                control_send.send_nowait(control[0])
+            for checker, (_, requests) in enumerate(checkers):
+                request = requests.receive_nowait()
+                answers = tuple((instance, az_of[instance] not in failing) for instance, _ in request.targets)
+                results_send.send_nowait(CheckResults(checker, tick, answers))
+            report = await monitor.receive()
+            run.failovers.extend((report.tick, az) for az, _ in report.failovers)
+            run.in_service.append(list(stats.nodes_in_dns))
+
+    _run(body)
+    return run
+
+
+def test_a_load_balancer_fed_failing_results_fails_those_azs_out_of_dns() -> None:
+    config = NlbConfig(load_balancers=1, health_check_interval_s=5.0)  # every target checked every tick
+    run = _fail_azs(config, failing={0, 1}, ticks=4)
+    # Two failures in a row take every target of AZs 0 and 1 out, then their nodes.
+    assert run.failovers == [(1, 0), (1, 1)]
+    assert run.in_service == [[1, 1, 1], [0, 0, 1], [0, 0, 1], [0, 0, 1]]
+
+
+def test_velocity_control_refuses_a_failover_past_its_limit() -> None:
+    velocity = VelocityControlConfig(enabled=True, max_removal_fraction=0.34)
+    config = NlbConfig(load_balancers=1, health_check_interval_s=5.0, velocity_control=velocity)
+    run = _fail_azs(config, failing={0, 1}, ticks=4)
+    assert run.failovers == [(1, 0)]
+    assert run.in_service[-1] == [0, 1, 1]
+    assert run.stats.failovers_refused == 3  # AZ 1, at each tick from the second on
+
+
+def test_disabling_automatic_failover_puts_every_node_back_in_dns() -> None:
+    config = NlbConfig(load_balancers=1, health_check_interval_s=5.0)
+    run = _fail_azs(config, failing={0, 1}, ticks=6, control=[SetAutomaticFailover(False)])
+    assert run.in_service[2] == [0, 0, 1]
+    assert run.in_service[-1] == [1, 1, 1] and run.stats.automatic_failover == [False]
+
+
+def test_the_nlb_runbook_pages_on_the_transition_rate_and_switches_failover_on_every_load_balancer() -> None:
+    from actors.operator.config import OperatorConfig
+    from actors.operator.nlb_runbook import run_nlb_runbook
+    from actors.operator.stats import OperatorStats
+
+    operator = OperatorConfig(disable_failover_delay_s=120.0, reenable_failover_delay_s=600.0)
+    received: list[tuple[float, int, bool]] = []
+    milestones: list[tuple[float, str]] = []
+
+    async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
+        trace = Trace(clock, 1)
+        channels = [trio.open_memory_channel[SetAutomaticFailover](4) for _ in range(2)]
+
+        def scrape() -> dict[str, object]:
+            # Quiet for an hour, then a target changes state every two seconds.
+            return {"nlb_health_transitions_total": max(0.0, clock.now() - 3600.0) / 2}
+
+        nursery.start_soon(
+            lambda: run_nlb_runbook(
+                clock=clock,
+                operator=operator,
+                configured_failover=True,
+                scrape=scrape,
+                failover=[send for send, _ in channels],
+                actions=OperatorStats(),
+                trace=trace,
+            )
+        )
+
+        async def read(index: int, receive: trio.MemoryReceiveChannel[SetAutomaticFailover]) -> None:
+            async for message in receive:
+                received.append((clock.now(), index, message.enabled))
+
+        for index, (_, receive) in enumerate(channels):
+            nursery.start_soon(read, index, receive)
+        await clock.sleep(4 * 3600.0)
+        milestones.extend((entry["t"], entry["event"]) for entry in trace.timeline)
+
+    _run(body)
+    paged = milestones[0][0]
+    # 0.5 transitions/s reach the 0.35/s paging rate over 15 minutes about 10.5 minutes in.
+    assert milestones[0][1] == "operator_paged_nlb" and 3600 + 600 <= paged <= 3600 + 700
+    # Still flapping once re-enabled: it pages again, as it would.
+    assert received[:4] == [
+        (paged + 120, 0, False),
+        (paged + 120, 1, False),
+        (paged + 720, 0, True),
+        (paged + 720, 1, True),
+    ]
