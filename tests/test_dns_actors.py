@@ -15,12 +15,10 @@ import trio
 
 from actors.dns.asking import Request, ask
 from actors.dns.cleanup import run_cleanup
-from actors.dns.config import DnsConfig, EnactorConfig
+from actors.dns.config import DnsConfig, EnactorConfig, Route53Config
 from actors.dns.enactor import DnsEnactor
 from actors.dns.messages import (
-    AcquireLock,
     CleanupRequest,
-    CommitBatch,
     EnactorControl,
     GetRollbackState,
     ListGenerations,
@@ -33,6 +31,7 @@ from actors.dns.messages import (
     Route53Request,
     SetAutomation,
     StallEnactor,
+    Transact,
     TransactionResult,
     WeightedRecord,
 )
@@ -61,12 +60,19 @@ class Dns:
         self.clock = clock
         self.config = config
         self.stats = DnsStats()
+        self.cleanup_requested_at = 0.0
         self.trace = Trace(clock, seed=0)
         self.route53, route53_inbox = trio.open_memory_channel[Route53Request](64)
         self.plans, plans_inbox = trio.open_memory_channel[PlanStoreRequest](64)
         self.cleanup, self._cleanup_inbox = trio.open_memory_channel[CleanupRequest](4)
         self._store = DnsStore(
-            route53_inbox, clock=clock, trace=self.trace, stats=self.stats, regional_endpoint=REGIONAL
+            route53_inbox,
+            clock=clock,
+            trace=self.trace,
+            stats=self.stats,
+            regional_endpoint=REGIONAL,
+            rng=random.Random(0),
+            config=config.route53,
         )
         self._plan_store = PlanStore(plans_inbox, stats=self.stats, trace=self.trace)
 
@@ -89,17 +95,17 @@ class Dns:
     async def ask_route53(self, message: Request[Any]) -> object:
         return await ask(self.clock, self.route53, message, 5.0)
 
-    async def lock(self, endpoint: str, holder: str) -> object:
-        return await self.ask_route53(AcquireLock(endpoint, holder, 30.0, Reply()))
+    def transact(self, endpoint: str, generation: int, holder: str, *, race_fix: bool = False) -> Transact:
+        """Send one endpoint's transaction without waiting for its answer."""
+        transaction = Transact(endpoint, plan(generation), holder, race_fix, refuse_empty=False, reply=Reply())
+        self.route53.send_nowait(transaction)
+        return transaction
 
-    async def commit(self, endpoint: str, generation: int, holder: str, *, race_fix: bool = False) -> object:
-        batch = CommitBatch(endpoint, plan(generation), holder, race_fix, refuse_empty=False, reply=Reply())
-        return await self.ask_route53(batch)
-
-    async def apply(self, endpoint: str, generation: int, holder: str) -> object:
-        """What an Enactor does for one endpoint: take the lock, then commit."""
-        assert await self.lock(endpoint, holder) is True
-        return await self.commit(endpoint, generation, holder)
+    async def apply(self, endpoint: str, generation: int, holder: str, *, race_fix: bool = False) -> object:
+        """What an Enactor does for one endpoint: one transaction, its answer."""
+        return await self.transact(endpoint, generation, holder, race_fix=race_fix).reply.wait_until(
+            self.clock, self.clock.now() + 60.0
+        )
 
     async def resolve(self, endpoint: str) -> object:
         return await self.ask_route53(Resolve(endpoint, Reply()))
@@ -125,36 +131,37 @@ def run_with(config: DnsConfig, body: Callable[[Dns], Awaitable[None]]) -> Dns:
     return dns
 
 
-def test_route53_answers_a_lock_conflict_and_applies_the_holders_batch_whole() -> None:
+# Every batch takes exactly 1 s here (2 s on the regional endpoint): no jitter.
+FIXED = Route53Config(transaction_median_s=1.0, transaction_sigma=0.0, regional_record_set_factor=2.0)
+
+
+def test_route53_refuses_a_second_transaction_while_one_is_in_flight_and_commits_the_first_whole() -> None:
     seen: dict[str, object] = {}
 
     async def body(dns: Dns) -> None:
         await dns.route53.send(RestoreRecords(plan(1)))
-        seen["a_locks"] = await dns.lock(REGIONAL, "enactor-a")
-        seen["b_locks"] = await dns.lock(REGIONAL, "enactor-b")
-        seen["b_commits_without_the_lock"] = await dns.commit(REGIONAL, 3, "enactor-b")
-        # The batch and a query sent back to back: the query sees the batch whole.
-        batch = CommitBatch(REGIONAL, plan(2), "enactor-a", False, False, Reply())
-        query = Resolve(REGIONAL, Reply())
-        dns.route53.send_nowait(batch)
-        dns.route53.send_nowait(query)
-        seen["a_commits"] = await batch.reply.wait_until(dns.clock, 5.0)
-        seen["answer"] = await query.reply.wait_until(dns.clock, 5.0)
+        first = dns.transact(REGIONAL, 2, "enactor-a")
+        await dns.clock.sleep(0.5)
+        second = dns.transact(REGIONAL, 3, "enactor-b")
+        seen["b_conflicts_at_once"] = (await second.reply.wait_until(dns.clock, 10.0), dns.clock.now())
+        seen["mid_batch_answer"] = await dns.resolve(REGIONAL)  # nothing of the batch shows yet
+        seen["a_commits"] = (await first.reply.wait_until(dns.clock, 10.0), dns.clock.now())
+        seen["answer"] = await dns.resolve(REGIONAL)
         seen["rollback"] = (await dns.rollback_state()).rollback_generation
-        seen["b_locks_after_release"] = await dns.lock(REGIONAL, "enactor-b")
+        seen["other_endpoint_meanwhile"] = await dns.apply(OTHER, 2, "enactor-b")
+        seen["b_after_release"] = await dns.apply(REGIONAL, 3, "enactor-b")
 
-    dns = run_with(DnsConfig(), body)
+    dns = run_with(DnsConfig(route53=FIXED), body)
     assert seen == {
-        "a_locks": True,
-        "b_locks": False,
-        "b_commits_without_the_lock": TransactionResult.LOCK_CONFLICT,
-        "a_commits": TransactionResult.APPLIED,
+        "b_conflicts_at_once": (TransactionResult.LOCK_CONFLICT, 0.5),
+        "mid_batch_answer": ("10.1.0.1", "10.1.0.2"),
+        "a_commits": (TransactionResult.APPLIED, 2.0),  # the regional batch: twice the others'
         "answer": ("10.2.0.1", "10.2.0.2"),
         "rollback": 2,
-        "b_locks_after_release": True,
+        "other_endpoint_meanwhile": TransactionResult.APPLIED,
+        "b_after_release": TransactionResult.APPLIED,
     }
-    assert dns.stats.transactions == 1
-    assert dns.stats.regional_addresses == 2
+    assert dns.stats.transactions == 3
 
 
 def test_with_the_race_fix_a_stale_batch_is_refused_and_changes_nothing() -> None:
@@ -163,8 +170,7 @@ def test_with_the_race_fix_a_stale_batch_is_refused_and_changes_nothing() -> Non
     async def body(dns: Dns) -> None:
         await dns.route53.send(RestoreRecords(plan(1)))
         assert await dns.apply(REGIONAL, 9, "fast") is TransactionResult.APPLIED
-        assert await dns.lock(REGIONAL, "slow") is True
-        seen["slow"] = await dns.commit(REGIONAL, 4, "slow", race_fix=True)
+        seen["slow"] = await dns.apply(REGIONAL, 4, "slow", race_fix=True)
         seen["answer"] = await dns.resolve(REGIONAL)
         seen["rollback"] = (await dns.rollback_state()).rollback_generation
 
@@ -185,6 +191,7 @@ async def _race(dns: Dns) -> None:
     for endpoint in ENDPOINTS:
         assert await dns.apply(endpoint, 15, "fast") is TransactionResult.APPLIED
     assert await dns.apply(REGIONAL, 2, "slow") is TransactionResult.APPLIED
+    dns.cleanup_requested_at = dns.clock.now()
     request = CleanupRequest(15, "fast")
     await dns.cleanup.send(request)
     assert await request.done.wait_until(dns.clock, dns.clock.now() + 60.0) is not None
@@ -198,17 +205,18 @@ def test_cleanup_deleting_the_plan_the_rollback_record_points_at_empties_the_end
         seen["answer"] = await dns.resolve(REGIONAL)
         seen["state"] = await dns.rollback_state()
         # No later plan can be applied: nothing to roll back from, or diff against.
-        assert await dns.lock(OTHER, "fast") is True
-        seen["next_batch"] = await dns.commit(OTHER, 16, "fast")
+        seen["next_batch"] = await dns.apply(OTHER, 16, "fast")
 
-    dns = run_with(DnsConfig(), body)
+    dns = run_with(DnsConfig(route53=FIXED), body)
     state = seen["state"]
     assert isinstance(state, RollbackState)
     assert seen["answer"] == ()
     assert state.rollback_generation == 2 and 2 not in state.record_generations
     assert state.inconsistent_endpoints == 1
     assert seen["next_batch"] is TransactionResult.INCONSISTENT
-    assert dns.stats.race_occurred and dns.stats.first_empty_at == 1.0  # clean-up's latency
+    # Emptied by clean-up, its latency after it was asked; the slow writer is named.
+    assert dns.stats.race_occurred and dns.stats.first_empty_at == dns.cleanup_requested_at + 1.0
+    assert dns.stats.race_details[0]["late_enactor"] == "slow"
     assert dns.stats.regional_addresses == 0
     assert [entry["event"] for entry in dns.trace.timeline] == ["dns_race", "regional_endpoint_empty"]
 
@@ -224,7 +232,7 @@ def test_with_plan_protection_cleanup_keeps_the_active_plan_and_the_endpoint_ans
         await dns.plans.send(ListGenerations(reply))
         seen["stored"] = await reply.wait_until(dns.clock, dns.clock.now() + 5.0)
 
-    dns = run_with(DnsConfig(plan_protection=True), body)
+    dns = run_with(DnsConfig(plan_protection=True, route53=FIXED), body)
     state = seen["state"]
     assert isinstance(state, RollbackState)
     assert seen["answer"] == ("10.2.0.1", "10.2.0.2")
@@ -236,7 +244,8 @@ def test_with_plan_protection_cleanup_keeps_the_active_plan_and_the_endpoint_ans
 
 # -- one Enactor against the stores -------------------------------------------------------
 
-STEADY = EnactorConfig(stall_probability=0.0, latency_median_s=1.0, latency_sigma=0.0)
+STEADY = EnactorConfig(stall_probability=0.0)
+STEADY_ROUTE53 = Route53Config(transaction_median_s=1.0, transaction_sigma=0.0, regional_record_set_factor=1.0)
 
 
 def run_enactor(
@@ -286,9 +295,10 @@ def test_an_enactor_checks_freshness_once_so_it_overwrites_a_newer_plan_applied_
         await dns.clock.sleep(2.0)  # the Enactor commits REGIONAL at t=1 and OTHER at t=2
         seen["other"] = await dns.resolve(OTHER)
 
-    dns = run_enactor(DnsConfig(enactor=STEADY), body)
+    dns = run_enactor(DnsConfig(route53=STEADY_ROUTE53, enactor=STEADY), body)
     assert seen["other"] == ("10.2.0.1", "10.2.0.2")  # generation 20 overwritten by 2
-    assert dns.stats.stale_writes == 1 and dns.stats.enactor_max_lag_generations == 18
+    # Lag is measured when each batch commits: both land after generation 20 is out.
+    assert dns.stats.stale_writes == 2 and dns.stats.enactor_max_lag_generations == 18
 
 
 def test_with_the_race_fix_the_enactor_abandons_its_pass_instead() -> None:
@@ -299,9 +309,9 @@ def test_with_the_race_fix_the_enactor_abandons_its_pass_instead() -> None:
         await dns.clock.sleep(2.0)
         seen["other"] = await dns.resolve(OTHER)
 
-    dns = run_enactor(DnsConfig(enactor=STEADY, race_fix=True), body)
+    dns = run_enactor(DnsConfig(route53=STEADY_ROUTE53, enactor=STEADY, race_fix=True), body)
     assert seen["other"] == ("10.20.0.1", "10.20.0.2")
-    assert dns.stats.stale_writes == 0
+    assert dns.stats.stale_writes == 1  # REGIONAL's, where nothing newer was there to protect
 
 
 def test_an_enactor_switched_off_or_stalled_by_its_controls_commits_nothing_until_released() -> None:
@@ -318,7 +328,7 @@ def test_an_enactor_switched_off_or_stalled_by_its_controls_commits_nothing_unti
         await dns.clock.sleep(20.0)
         commits.append((dns.clock.now(), await dns.resolve(REGIONAL)))
 
-    run_enactor(DnsConfig(enactor=STEADY), body)
+    run_enactor(DnsConfig(route53=STEADY_ROUTE53, enactor=STEADY), body)
     assert commits == [
         (20.0, ("10.1.0.1", "10.1.0.2")),
         (40.0, ("10.1.0.1", "10.1.0.2")),

@@ -3,14 +3,21 @@
 Three run, one per AZ, fully independent. At the start of a pass an Enactor
 asks the plan store for the newest plan and Route 53 for its rollback state,
 and checks **once** that the plan is newer than the one last applied (the
-rollback record). Then for every endpoint it takes the endpoint's lock
-record (:class:`AcquireLock`), spends the transaction's latency, and commits
-an all-or-nothing change batch (:class:`CommitBatch`). A lock held by
-another Enactor aborts the attempt, which is retried after capped
-exponential backoff with full jitter. Occasionally the Enactor stalls for a
-long time between endpoints (the injected jitter): that is what lets its
-start-of-pass freshness check go stale while the others race ahead (time of
-check vs. time of use).
+rollback record). Then for every endpoint, in the walk order, it sends one
+all-or-nothing Route 53 transaction (:class:`Transact`: lock record, change
+batch, release) and waits for its answer. Another Enactor's transaction in
+flight on that endpoint aborts the attempt (``LOCK_CONFLICT``), which is
+retried after capped exponential backoff with full jitter. Now and then the
+Enactor is held up before an endpoint (the injected jitter: a processing
+delay, drawn the same way for every endpoint).
+
+Nothing else makes an Enactor late: its lost locks, backoff and processing
+delays add up over the pass, and the regional endpoint is reached only
+after the endpoints before it in the walk. If by then the others have
+applied plans many generations newer, its freshness check is stale (time of
+check vs. time of use): it overwrites the regional endpoint with its old
+plan, and a faster Enactor's clean-up deletes that plan. What made the pass
+late is kept with each regional write, so the report can say it per race.
 
 Its control channel carries the operator's off-switch (:class:`SetAutomation`)
 and fault injection's host pause (:class:`StallEnactor`); it drains them with
@@ -25,13 +32,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
 import trio
 
 from actors.dns.asking import Request, ask
 from actors.dns.messages import (
-    AcquireLock,
     CleanupRequest,
-    CommitBatch,
     EnactorControl,
     GetNewestPlan,
     GetRollbackState,
@@ -41,6 +47,7 @@ from actors.dns.messages import (
     Route53Request,
     SetAutomation,
     StallEnactor,
+    Transact,
     TransactionResult,
 )
 from emulator.kernel.mailbox import Reply
@@ -128,11 +135,11 @@ class DnsEnactor:
     async def _apply(self, plan: Plan) -> bool:
         """Walk every endpoint; False if the pass had to be abandoned."""
         self._stats.applying_generation[self.name] = plan.generation
+        lateness = _Lateness(self._clock.now())
         for endpoint, _records in plan.endpoints:
-            weight = self._config.regional_weight if endpoint == self._regional else 1.0
-            await self._wait_out_injected_stall()
-            await self._maybe_stall(weight)
-            result = await self._transact(endpoint, plan)
+            await self._wait_out_injected_stall(lateness)
+            await self._maybe_stall(lateness)
+            result = await self._transact(endpoint, plan, lateness)
             if result is TransactionResult.APPLIED:
                 continue
             self._trace.record("pass_abandoned", self.name, generation=plan.generation, why=result.value)
@@ -142,62 +149,65 @@ class DnsEnactor:
             return False
         return True
 
-    async def _transact(self, endpoint: str, plan: Plan) -> TransactionResult:
+    async def _transact(self, endpoint: str, plan: Plan, lateness: _Lateness) -> TransactionResult:
         settings = self._settings
         attempt = 0
         while True:
-            if await self._ask(self._route53, AcquireLock(endpoint, self.name, settings.lock_ttl_s, Reply())):
-                # Instrumentation only (the lag metric, stale writes): read from the DNS
-                # stats the plan store keeps, not asked of it, so no decision rests on it.
-                lag = self._stats.newest_generation - plan.generation
-                if lag > self._stats.enactor_max_lag_generations:
-                    self._stats.enactor_max_lag_generations = lag
-                await self._clock.sleep(self._latency())
-                batch = CommitBatch(
-                    endpoint,
-                    plan,
-                    self.name,
-                    conditional_on_generation=self._config.race_fix,
-                    refuse_empty=self._config.plan_protection,
-                    reply=Reply(),
-                )
-                result = await self._ask(self._route53, batch)
-                if result is not None and result is not TransactionResult.LOCK_CONFLICT:
-                    if result is TransactionResult.APPLIED and lag > self._config.cleanup.keep_generations:
-                        self._stats.stale_writes += 1
-                    self._trace.record(
-                        "txn", self.name, endpoint=endpoint, generation=plan.generation, result=result.value
-                    )
-                    return result
+            transaction = Transact(
+                endpoint,
+                plan,
+                self.name,
+                conditional_on_generation=self._config.race_fix,
+                refuse_empty=self._config.plan_protection,
+                reply=Reply(),
+            )
+            result = await self._ask(self._route53, transaction)
+            if result is not None and result is not TransactionResult.LOCK_CONFLICT:
+                self._note_result(endpoint, plan, result, lateness)
+                return result
             self._stats.lock_conflicts += 1
+            lateness.lock_conflicts += 1
             self._trace.record("lock_conflict", self.name, endpoint=endpoint, attempt=attempt)
             ceiling = min(settings.backoff_cap_s, settings.backoff_base_s * 2 ** min(attempt, self._max_doublings))
             attempt += 1
-            await self._clock.sleep(self._rng.uniform(0.0, ceiling))
+            backoff = self._rng.uniform(0.0, ceiling)
+            lateness.backoff_s += backoff
+            await self._clock.sleep(backoff)
 
-    def _latency(self) -> float:
-        settings = self._settings
-        return settings.latency_median_s * math.exp(self._rng.gauss(0.0, settings.latency_sigma))
+    def _note_result(self, endpoint: str, plan: Plan, result: TransactionResult, lateness: _Lateness) -> None:
+        """Instrumentation only: read from the DNS stats the plan store keeps, not asked of it."""
+        stats = self._stats
+        lag = stats.newest_generation - plan.generation
+        if lag > stats.enactor_max_lag_generations:
+            stats.enactor_max_lag_generations = lag
+        if result is TransactionResult.APPLIED:
+            if lag > self._config.cleanup.keep_generations:
+                stats.stale_writes += 1
+            if endpoint == self._regional:
+                stats.regional_write_lateness[self.name] = lateness.as_report(self._clock.now(), lag)
+        self._trace.record("txn", self.name, endpoint=endpoint, generation=plan.generation, result=result.value)
 
-    async def _maybe_stall(self, weight: float) -> None:
-        """The injected jitter: a rare, long pause before an endpoint's batch.
+    async def _maybe_stall(self, lateness: _Lateness) -> None:
+        """The injected jitter: now and then a processing delay before an endpoint's transaction.
 
-        Its chance scales with the endpoint's weight: the regional endpoint's
-        record set is by far the largest, so its change batch is the one most
-        likely to be held up.
+        Drawn the same way before every endpoint, the regional one included.
         """
         settings = self._settings
-        if settings.stall_probability and self._rng.random() < settings.stall_probability * weight:
+        if settings.stall_probability and self._rng.random() < settings.stall_probability:
             stall = self._rng.uniform(settings.stall_min_s, settings.stall_max_s)
+            lateness.stall_s += stall
             self._trace.record("enactor_stall", self.name, seconds=round(stall, 3))
             await self._clock.sleep(stall)
 
     # -- controls ----------------------------------------------------------------
-    async def _wait_out_injected_stall(self) -> None:
+    async def _wait_out_injected_stall(self, lateness: _Lateness | None = None) -> None:
         """The Enactor's natural step: take the controls that arrived, honour a stall."""
         self._drain_controls()
-        if self._stalled_until > self._clock.now():
+        now = self._clock.now()
+        if self._stalled_until > now:
             self._trace.record("stalled", self.name, until=self._stalled_until)
+            if lateness is not None:
+                lateness.stall_s += self._stalled_until - now
             await self._clock.sleep_until(self._stalled_until)
 
     def _drain_controls(self) -> None:
@@ -243,6 +253,25 @@ class DnsEnactor:
             stats.stuck_seconds += self._clock.now() - stats.stuck_since
             stats.stuck_since = None
             self._trace.milestone("dns_automation_unstuck", self.name)
+
+
+@attrs.define
+class _Lateness:
+    """What held one pass up since its freshness check: its own instrumentation."""
+
+    checked_at: float
+    lock_conflicts: int = 0
+    backoff_s: float = 0.0
+    stall_s: float = 0.0
+
+    def as_report(self, now: float, lag_generations: int) -> dict[str, float | int]:
+        return {
+            "lock_conflicts": self.lock_conflicts,
+            "backoff_s": round(self.backoff_s, 3),
+            "stall_s": round(self.stall_s, 3),
+            "since_check_s": round(now - self.checked_at, 3),
+            "lag_generations": lag_generations,
+        }
 
 
 def _cannot_proceed(state: RollbackState) -> bool:

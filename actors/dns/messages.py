@@ -9,7 +9,7 @@ Who sends what:
 
 * Planner -> plan store: :class:`PutPlan`.
 * Enactor -> plan store: :class:`GetNewestPlan`; Enactor -> Route 53:
-  :class:`GetRollbackState`, :class:`AcquireLock`, :class:`CommitBatch`;
+  :class:`GetRollbackState`, :class:`Transact`;
   Enactor -> clean-up: :class:`CleanupRequest`.
 * Clean-up -> plan store: :class:`ListGenerations`, :class:`DeletePlans`;
   clean-up -> Route 53: :class:`DeleteRecordTrees`, :class:`GetRollbackState`.
@@ -28,10 +28,8 @@ import attrs
 from emulator.kernel.mailbox import Reply
 
 __all__ = [
-    "AcquireLock",
     "Address",
     "CleanupRequest",
-    "CommitBatch",
     "DeletePlans",
     "DeleteRecordTrees",
     "EnactorControl",
@@ -48,6 +46,7 @@ __all__ = [
     "Route53Request",
     "SetAutomation",
     "StallEnactor",
+    "Transact",
     "TransactionResult",
     "WeightedRecord",
 ]
@@ -165,18 +164,13 @@ class GetRollbackState:
 
 
 @attrs.frozen(eq=False)
-class AcquireLock:
-    """Delete and re-create the endpoint's lock record (holder, expiry); False if held."""
+class Transact:
+    """One endpoint's all-or-nothing Route 53 transaction: lock, change batch, release.
 
-    endpoint: str
-    holder: str
-    ttl_s: float
-    reply: Reply[bool]
-
-
-@attrs.frozen(eq=False)
-class CommitBatch:
-    """The all-or-nothing change batch for one endpoint; releases the lock.
+    Route 53 takes the endpoint's lock record on receipt, or answers
+    ``LOCK_CONFLICT`` at once if another holder's transaction is in flight on
+    that endpoint. It holds the lock for the transaction's latency, then
+    commits the change batch atomically, releases the lock and replies.
 
     With ``conditional_on_generation`` (the race fix) the batch applies only
     if the endpoint's active generation is older than the plan's, checked
@@ -239,6 +233,4 @@ class StallEnactor:
 
 EnactorControl = SetAutomation | StallEnactor
 PlanStoreRequest = PutPlan | GetNewestPlan | ListGenerations | DeletePlans
-Route53Request = (
-    Resolve | GetRollbackState | AcquireLock | CommitBatch | DeleteRecordTrees | RestoreRecords | ForceEmpty
-)
+Route53Request = Resolve | GetRollbackState | Transact | DeleteRecordTrees | RestoreRecords | ForceEmpty

@@ -15,22 +15,26 @@ gone (nothing to diff against) or the rollback record's plan is gone
 (nothing to roll back from); the Enactors cannot proceed until an operator
 restores the records.
 
-One task serves every request from one channel (:meth:`DnsStore.run`), so a
-change batch (:class:`CommitBatch`) is atomic: no other request is served
-while it runs. The transaction's latency is paid by the Enactor, which holds
-the endpoint's lock record meanwhile.
+One task serves every request from one channel (:meth:`DnsStore.run`). An
+Enactor's whole per-endpoint transaction is one message (:class:`Transact`):
+on receipt Route 53 takes the endpoint's lock record, or answers
+``LOCK_CONFLICT`` at once while another holder's transaction is in flight
+there; it holds the lock for the transaction's latency on a clock timer
+(``clock.call_at``: no task wakes for it), then commits the change batch in
+one step, releases the lock and replies. So the Enactor wakes once per
+endpoint, and a lock conflict is exactly another transaction in flight on
+the same endpoint.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import trio
 
 from actors.dns.messages import (
-    AcquireLock,
     Address,
-    CommitBatch,
     DeleteRecordTrees,
     ForceEmpty,
     GetRollbackState,
@@ -39,10 +43,14 @@ from actors.dns.messages import (
     RestoreRecords,
     RollbackState,
     Route53Request,
+    Transact,
     TransactionResult,
 )
 
 if TYPE_CHECKING:
+    import random
+
+    from actors.dns.config import Route53Config
     from actors.dns.stats import DnsStats
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
@@ -63,15 +71,20 @@ class DnsStore:
         trace: Trace,
         stats: DnsStats,
         regional_endpoint: str,
+        rng: random.Random,
+        config: Route53Config,
     ) -> None:
         self._requests = requests
         self._clock = clock
+        self._rng = rng
+        self._config = config
         self._trace = trace
         self._stats = stats
         self._regional = regional_endpoint
         self._records: dict[int, dict[str, tuple[Address, ...]]] = {}
         self._alias: dict[str, int] = {}
-        self._locks: dict[str, tuple[str, float]] = {}
+        self._locks: dict[str, Transact] = {}  # endpoint -> the transaction holding its lock record
+        self._regional_writer: tuple[str, int] | None = None  # (holder, generation) of its last write
         self._forced_empty: set[str] = set()
         self._rollback = 0  # the rollback record: generation of the plan last applied (0: none yet)
         self._regional_was_empty = True
@@ -90,17 +103,8 @@ class DnsStore:
     def _serve(self, request: Route53Request) -> None:
         if isinstance(request, Resolve):
             request.reply.send(self._resolve(request.endpoint))
-        elif isinstance(request, AcquireLock):
-            request.reply.send(self._try_lock(request.endpoint, request.holder, request.ttl_s))
-        elif isinstance(request, CommitBatch):
-            result = self.commit(
-                request.endpoint,
-                request.plan,
-                request.holder,
-                conditional_on_generation=request.conditional_on_generation,
-                refuse_empty=request.refuse_empty,
-            )
-            request.reply.send(result)
+        elif isinstance(request, Transact):
+            self._begin(request)
         elif isinstance(request, GetRollbackState):
             request.reply.send(self._rollback_state())
         elif isinstance(request, DeleteRecordTrees):
@@ -135,56 +139,60 @@ class DnsStore:
             inconsistent_endpoints=self._inconsistent_endpoints(),
         )
 
-    # -- the per-endpoint lock record --------------------------------------------
-    def _try_lock(self, endpoint: str, holder: str, ttl_s: float) -> bool:
-        """Delete and re-create the lock record, unless someone else holds it."""
-        now = self._clock.now()
-        current = self._locks.get(endpoint)
-        if current is not None and current[0] != holder and current[1] > now:
-            return False
-        self._locks[endpoint] = (holder, now + ttl_s)
-        return True
+    # -- the transaction: lock record, change batch, release ---------------------
+    def _begin(self, transaction: Transact) -> None:
+        """Take the endpoint's lock record and start the clock on the batch, or refuse at once."""
+        endpoint = transaction.endpoint
+        if endpoint in self._locks:  # another transaction is in flight on this endpoint
+            transaction.reply.send(TransactionResult.LOCK_CONFLICT)
+            return
+        self._locks[endpoint] = transaction
+        config = self._config
+        median = config.transaction_median_s
+        if endpoint == self._regional:  # the largest record set: the longest batch
+            median *= config.regional_record_set_factor
+        latency = median * math.exp(self._rng.gauss(0.0, config.transaction_sigma))
+        self._clock.call_at(self._clock.now() + latency, self._finish, transaction)
 
-    def _release(self, endpoint: str, holder: str) -> None:
-        current = self._locks.get(endpoint)
-        if current is not None and current[0] == holder:
-            del self._locks[endpoint]
+    def _finish(self, transaction: Transact) -> None:
+        """The transaction's latency is over: commit its batch whole and answer."""
+        endpoint = transaction.endpoint
+        if self._locks.get(endpoint) is not transaction:
+            # The operator's repair deleted the lock record under it: the batch's lock check fails.
+            transaction.reply.send(TransactionResult.LOCK_CONFLICT)
+            return
+        del self._locks[endpoint]
+        result = self.commit(
+            endpoint,
+            transaction.plan,
+            conditional_on_generation=transaction.conditional_on_generation,
+            refuse_empty=transaction.refuse_empty,
+        )
+        if result is TransactionResult.APPLIED and endpoint == self._regional:
+            self._regional_writer = (transaction.holder, transaction.plan.generation)
+        if endpoint == self._regional:
+            self._observe_regional()
+        transaction.reply.send(result)
 
-    # -- the change batch -----------------------------------------------------------
     def commit(
-        self,
-        endpoint: str,
-        plan: Plan,
-        holder: str,
-        *,
-        conditional_on_generation: bool,
-        refuse_empty: bool,
+        self, endpoint: str, plan: Plan, *, conditional_on_generation: bool, refuse_empty: bool
     ) -> TransactionResult:
-        """Apply ``plan`` to ``endpoint`` all-or-nothing, releasing the lock."""
-        try:
-            now = self._clock.now()
-            lock = self._locks.get(endpoint)
-            if lock is None or lock[0] != holder or lock[1] <= now:
-                return TransactionResult.LOCK_CONFLICT
-            current = self._alias.get(endpoint)
-            if current is not None and endpoint not in self._records.get(current, {}):
-                return TransactionResult.INCONSISTENT  # nothing to diff against
-            if self._rollback and self._rollback not in self._records:
-                return TransactionResult.INCONSISTENT  # nothing to roll back from
-            if conditional_on_generation and current is not None and current >= plan.generation:
-                return TransactionResult.STALE
-            addresses = tuple(record.address for record in plan.records_for(endpoint))
-            if refuse_empty and not addresses:
-                return TransactionResult.REFUSED_EMPTY
-            self._records.setdefault(plan.generation, {})[endpoint] = addresses
-            self._alias[endpoint] = plan.generation
-            self._rollback = plan.generation
-            self._stats.transactions += 1
-            return TransactionResult.APPLIED
-        finally:
-            self._release(endpoint, holder)
-            if endpoint == self._regional:
-                self._observe_regional()
+        """Apply ``plan`` to ``endpoint`` all-or-nothing (its lock already held and released)."""
+        current = self._alias.get(endpoint)
+        if current is not None and endpoint not in self._records.get(current, {}):
+            return TransactionResult.INCONSISTENT  # nothing to diff against
+        if self._rollback and self._rollback not in self._records:
+            return TransactionResult.INCONSISTENT  # nothing to roll back from
+        if conditional_on_generation and current is not None and current >= plan.generation:
+            return TransactionResult.STALE
+        addresses = tuple(record.address for record in plan.records_for(endpoint))
+        if refuse_empty and not addresses:
+            return TransactionResult.REFUSED_EMPTY
+        self._records.setdefault(plan.generation, {})[endpoint] = addresses
+        self._alias[endpoint] = plan.generation
+        self._rollback = plan.generation
+        self._stats.transactions += 1
+        return TransactionResult.APPLIED
 
     def _delete_generations(self, generations: tuple[int, ...], *, protect_active: bool) -> int:
         """Clean-up: drop every record of these generations (active ones too, unless protected)."""
@@ -198,15 +206,27 @@ class DnsStore:
                 continue
             deleted += 1
             if self._alias.get(self._regional) == generation and self._regional in records:
-                self._stats.race_occurred = True
-                self._stats.races += 1
-                self._trace.milestone("dns_race", ACTOR, generation=generation)
+                self._note_race(generation)
             if generation == self._rollback:
                 self._trace.record("rollback_record_dangling", ACTOR, generation=generation)
         if deleted:
             self._trace.record("record_trees_deleted", ACTOR, generations=deleted)
             self._observe_regional()
         return deleted
+
+    def _note_race(self, generation: int) -> None:
+        """Clean-up deleted the plan the regional endpoint points at: record who wrote it, and why late."""
+        stats = self._stats
+        stats.race_occurred = True
+        stats.races += 1
+        writer = self._regional_writer
+        holder = writer[0] if writer is not None and writer[1] == generation else None
+        # The writer's pass as it stood at its regional write (instrumentation only).
+        lateness = stats.regional_write_lateness.get(holder) if holder is not None else None
+        stats.race_details.append(
+            {"at": round(self._clock.now(), 3), "generation": generation, "late_enactor": holder, **(lateness or {})}
+        )
+        self._trace.milestone("dns_race", ACTOR, generation=generation, late_enactor=holder)
 
     def _restore(self, plan: Plan) -> None:
         """The manual repair (and the bootstrap): every endpoint re-pointed at ``plan``."""

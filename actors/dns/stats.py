@@ -9,6 +9,8 @@ records are restored by hand.
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 __all__ = ["DnsStats"]
@@ -26,6 +28,9 @@ class DnsStats:
     empty_record_seconds: float = 0.0
     regional_addresses: int = 0
     transactions: int = 0
+    # One entry per race: when, the generation deleted, the Enactor that wrote it
+    # to the regional endpoint and what had made that pass late (its lateness below).
+    race_details: list[dict[str, Any]] = attrs.Factory(list)
     # Enactors open the stuck episode; Route 53's restore closes it.
     stuck: bool = False
     stuck_since: float | None = None
@@ -37,6 +42,9 @@ class DnsStats:
     applying_generation: dict[str, int] = attrs.Factory(dict)
     applied_generation: dict[str, int] = attrs.Factory(dict)
     automation_enabled: dict[str, bool] = attrs.Factory(dict)
+    # Each Enactor's pass as it stood at its last regional write: lock conflicts,
+    # backoff and stall seconds, seconds since its freshness check, plan lag.
+    regional_write_lateness: dict[str, dict[str, Any]] = attrs.Factory(dict)
     # Plan store and clean-up.
     newest_generation: int = 0
     plans_deleted: int = 0

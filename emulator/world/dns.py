@@ -81,7 +81,13 @@ class DnsSide:
         self.enactor_controls: dict[str, trio.MemorySendChannel[EnactorControl]] = {}
         self.plan_store = PlanStore(plan_store_inbox, stats=self.dns_stats, trace=trace)
         self.route53 = DnsStore(
-            route53_inbox, clock=clock, trace=trace, stats=self.dns_stats, regional_endpoint=self.regional_endpoint
+            route53_inbox,
+            clock=clock,
+            trace=trace,
+            stats=self.dns_stats,
+            regional_endpoint=self.regional_endpoint,
+            rng=rng("route53"),
+            config=dns.route53,
         )
         self.dynamodb = DynamoDBService(
             dynamodb_inbox, clock=clock, config=config.dynamodb.service, stats=self.dynamodb_stats, trace=trace
@@ -224,6 +230,8 @@ class DnsSide:
                 "plans_deleted": dns.plans_deleted,
                 "lock_conflicts": dns.lock_conflicts,
                 "stale_writes": dns.stale_writes,
+                # Per race: the late Enactor and what made it late in that pass.
+                "race_details": list(dns.race_details),
             },
             "dynamodb": {
                 "requests": ddb.requests,
