@@ -138,7 +138,7 @@ class DnsEnactor:
         lateness = _Lateness(self._clock.now())
         for endpoint, _records in plan.endpoints:
             await self._wait_out_injected_stall(lateness)
-            await self._maybe_stall(lateness)
+            await self._maybe_stall(endpoint, lateness)
             result = await self._transact(endpoint, plan, lateness)
             if result is TransactionResult.APPLIED:
                 continue
@@ -187,16 +187,17 @@ class DnsEnactor:
                 stats.regional_write_lateness[self.name] = lateness.as_report(self._clock.now(), lag)
         self._trace.record("txn", self.name, endpoint=endpoint, generation=plan.generation, result=result.value)
 
-    async def _maybe_stall(self, lateness: _Lateness) -> None:
+    async def _maybe_stall(self, endpoint: str, lateness: _Lateness) -> None:
         """The injected jitter: now and then a processing delay before an endpoint's transaction.
 
-        Drawn the same way before every endpoint, the regional one included.
+        Drawn the same way before every endpoint, the regional one included
+        (``endpoint`` only names it in the trace).
         """
         settings = self._settings
         if settings.stall_probability and self._rng.random() < settings.stall_probability:
             stall = self._rng.uniform(settings.stall_min_s, settings.stall_max_s)
             lateness.stall_s += stall
-            self._trace.record("enactor_stall", self.name, seconds=round(stall, 3))
+            self._trace.record("enactor_stall", self.name, endpoint=endpoint, seconds=round(stall, 3))
             await self._clock.sleep(stall)
 
     # -- controls ----------------------------------------------------------------
