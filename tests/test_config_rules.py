@@ -15,7 +15,7 @@ from emulator.config.loading import ConfigError, build_config
     [
         ("ec2.retry_rate_per_s", "5m", "expected a finite number"),  # a rate is not a duration
         ("nlb.traffic_fraction", "nan", "expected a finite number"),
-        ("dns.enactor.latency_median_s", "inf", "expected a number of seconds"),
+        ("dns.route53.transaction_median_s", "inf", "expected a number of seconds"),
         ("dns.regional_position", "12", "must be < dns.endpoints=12"),
         ("dns.enactor.stall_min_s", "400", "must be <= dns.enactor.stall_max_s=300.0"),
         ("nlb.failover_threshold", "0.9", "must be <= nlb.failover_restore_threshold=0.75"),

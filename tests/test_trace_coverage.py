@@ -33,7 +33,7 @@ STAGES = {
 }
 # One knob per stage, each changing only that stage's behaviour at first.
 KNOBS: dict[str, dict[str, Any]] = {
-    "dns": {"dns__enactor__latency_median_s": 0.7},
+    "dns": {"dns__route53__transaction_median_s": 0.7},
     "dynamodb": {"dynamodb__resolver__ttl_s": 45},
     "dwfm": {"dwfm__work_service_s": 1.2},
     "launches": {"ec2__placement_attempts": 4},
