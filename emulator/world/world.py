@@ -17,6 +17,7 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 
 import trio
+import trio.testing
 
 from actors.operator.dns_runbook import run_dns_runbook
 from actors.operator.dwfm_runbook import run_dwfm_runbook
@@ -25,7 +26,7 @@ from actors.operator.stats import OperatorStats
 from actors.operator.throttle_runbook import run_throttle_relaxation
 from emulator.config.loading import ConfigError
 from emulator.config.tree import Config
-from emulator.kernel.clock import Clock, VirtualClock
+from emulator.kernel.clock import Clock, RealtimeClock, VirtualClock
 from emulator.kernel.determinism import actor_rng, seed_trio_scheduler
 from emulator.kernel.trace import Trace
 from emulator.world.dns import AZS, DnsSide
@@ -140,8 +141,14 @@ class World:
                 enactors=self.dns.enactor_controls,
                 trace=self.trace,
             )
+            if isinstance(self.clock, RealtimeClock):
+                # Time starts once every actor has taken its first step.
+                await trio.testing.wait_all_tasks_blocked()
+                self.clock.begin()
             await self.clock.sleep_until(config.run.duration_s)
             self.finished = True
+            if isinstance(self.clock, RealtimeClock):
+                self.clock.freeze(self.clock.now())  # tear-down takes no virtual time
             root.cancel_scope.cancel()
 
     async def _operator(self) -> None:
