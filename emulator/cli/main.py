@@ -20,6 +20,7 @@ from emulator.cli.keys import add_keys_parser, command_keys
 from emulator.cli.options import Parser, add_output_style, add_world_options, speed, subcommand
 from emulator.cli.output import PROG, configure_logging, print_aws_comparison, print_summary, print_timeline
 from emulator.cli.paths import STDOUT, check_output
+from emulator.cli.replay import add_replay_parsers, command_diff, command_replay, reproduce_command
 from emulator.cli.run_outputs import PLOT_SUFFIXES, add_run_output_options, open_run_outputs
 from emulator.cli.signals import SignalStop, exit_status, ignoring_signals
 from emulator.cli.soak import add_soak_command, command_soak
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     add_run_output_options(run)
     add_soak_command(commands)
     add_keys_parser(commands)
+    add_replay_parsers(commands)
     add_sweep_parser(commands)
     bench = subcommand(commands, "bench", help="benchmark the world against a plain SimPy lease loop")
     add_bench_arguments(bench)
@@ -96,6 +98,7 @@ def _run_and_report(args: argparse.Namespace, config: Config, scenario: str, hum
             f"{PROG}: {failure} (partial report{' in ' + str(args.report) if args.report else ' not requested'})",
             file=sys.stderr,
         )
+        print(f"{PROG}: replay it: {reproduce_command(failure.partial, failure.replay_until)}", file=sys.stderr)
         return 1
     with ignoring_signals():
         # Files first: a reader that closes the pipe early (| head) must not cost the report.
@@ -131,6 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "keys":
             return command_keys(args)
+        if args.command in ("replay", "diff"):
+            configure_logging(args.log_format, quiet=True)  # the replayed run's own logs are not news
+            return command_replay(args) if args.command == "replay" else command_diff(args)
         if args.command == "sweep":
             return command_sweep(args)
         if args.command == "bench":

@@ -40,6 +40,7 @@ def build_report(world: World, *, scenario: str, wall_seconds: float, error: str
         "events": world.trace.events,
         "trace_hash": world.trace.hash,
         "trace_events_by_actor_kind": dict(sorted(world.trace.by_actor_kind.items())),
+        "trace_checkpoints": [list(checkpoint) for checkpoint in world.trace.checkpoints],
         "timeline": world.trace.timeline,
         "phases": phases_from_timeline(world.trace.timeline),
     }

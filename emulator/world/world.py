@@ -32,6 +32,7 @@ from emulator.kernel.trace import Trace
 from emulator.world.dns import AZS, DnsSide
 from emulator.world.ec2 import Fleet
 from emulator.world.faults import schedule_faults
+from emulator.world.invariants import start_invariant_checker
 from emulator.world.network import NetworkSide
 from emulator.world.phases import phases_from_timeline
 from metrics.schema import PHASE_NAMES, Snapshot
@@ -141,6 +142,7 @@ class World:
                 enactors=self.dns.enactor_controls,
                 trace=self.trace,
             )
+            start_invariant_checker(self)
             if isinstance(self.clock, RealtimeClock):
                 # Time starts once every actor has taken its first step.
                 await trio.testing.wait_all_tasks_blocked()
