@@ -110,3 +110,15 @@ def test_replay_confirms_a_report_and_diff_names_the_first_divergent_event(
     lines = [line for line in out.splitlines() if line.startswith("  #")]
     assert len(lines) == 2 and lines[0].split()[0] == lines[1].split()[0]  # the same event number
     assert lines[0].split(": ", 1)[1] != lines[1].split(": ", 1)[1]
+
+
+def test_phases_tracked_as_milestones_come_match_phases_read_off_the_whole_timeline() -> None:
+    from emulator.world.phases import PhaseTracker, phases_from_timeline
+
+    _, config = build_config("incident", [("ec2.droplets", "300"), ("run.duration_s", "3h")])
+    result = run_world(config, seed=1)
+    tracker = PhaseTracker()
+    for entry in result.report["timeline"]:
+        tracker.observe(entry)
+    assert result.report["phases"] == phases_from_timeline(result.report["timeline"]) == tracker.in_order()
+    assert result.report["phases"], "the small incident still has phases to compare"

@@ -44,6 +44,8 @@ class Trace:
         self.checkpoints: list[tuple[int, float, str]] = []
         # Sees every event as (its number, from 1, and its hashed line); for replay and diff.
         self.tap: Callable[[int, str], None] | None = None
+        # Told of every milestone as it is kept (e.g. the world's phase tracker).
+        self.milestone_listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def record(self, event: str, actor: str, **fields: Any) -> None:
         """One event; hashed, not kept."""
@@ -62,7 +64,10 @@ class Trace:
         """A key event: hashed, kept for the timeline and logged."""
         self.record(event, actor, **fields)
         t = round(self._clock.now(), 3)
-        self.timeline.append({"t": t, "event": event, "actor": actor, **fields})
+        entry = {"t": t, "event": event, "actor": actor, **fields}
+        self.timeline.append(entry)
+        for listener in self.milestone_listeners:
+            listener(entry)
         self._log.info(event, vt=t, actor=actor, **fields)
 
     @property

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 from emulator.kernel.clock import VirtualClock
 from emulator.world.aws_timeline import compare_with_aws
-from emulator.world.phases import phases_from_timeline
 from metrics.files import atomic_write
 
 __all__ = ["build_report", "write_report"]
@@ -42,7 +41,7 @@ def build_report(world: World, *, scenario: str, wall_seconds: float, error: str
         "trace_events_by_actor_kind": dict(sorted(world.trace.by_actor_kind.items())),
         "trace_checkpoints": [list(checkpoint) for checkpoint in world.trace.checkpoints],
         "timeline": world.trace.timeline,
-        "phases": phases_from_timeline(world.trace.timeline),
+        "phases": world.phases.in_order(),
     }
     report.update(world.report_sections())
     report["aws_comparison"] = compare_with_aws(report)

@@ -34,7 +34,7 @@ from emulator.world.ec2 import Fleet
 from emulator.world.faults import schedule_faults
 from emulator.world.invariants import start_invariant_checker
 from emulator.world.network import NetworkSide
-from emulator.world.phases import phases_from_timeline
+from emulator.world.phases import PhaseTracker
 from metrics.schema import PHASE_NAMES, Snapshot
 
 __all__ = ["AZS", "Observer", "World"]
@@ -51,6 +51,8 @@ class World:
         self.seed = seed
         self.clock = clock
         self.trace = Trace(clock, seed)
+        self.phases = PhaseTracker()
+        self.trace.milestone_listeners.append(self.phases.observe)
         self.operator_stats = OperatorStats()
         self.dns = DnsSide(config, clock=clock, rng=self.rng, trace=self.trace)
         self._check_fault_targets()
@@ -86,7 +88,7 @@ class World:
 
     def metrics_snapshot(self) -> Snapshot:
         """Every metric of :mod:`metrics.schema`, read from the actors' own counters."""
-        open_phases = {phase["name"] for phase in phases_from_timeline(self.trace.timeline) if phase["end"] is None}
+        open_phases = self.phases.open
         return {
             "emulator_virtual_time_seconds": self.clock.now(),
             "emulator_phase_active": {(name,): float(name in open_phases) for name in PHASE_NAMES},
