@@ -27,6 +27,8 @@ class DwfmStats:
     max_queue_depth: int = 0
     renewals: int = 0  # leases checked (the benchmark's "lease checks")
     restarts: int = 0
+    gave_up: int = 0  # droplets out of retries (each waits for its next state check)
+    retries_refused: int = 0  # retries refused by the retry budget
     # Reachability of DynamoDB from DWFM (every host's last check succeeded).
     unreachable_hosts: int = 0
     reachable_again_at: float | None = None
