@@ -1,8 +1,8 @@
 """Deciding when DWFM is in congestive collapse (the README's definition).
 
 DWFM is *collapsed* while, for at least ``dwfm.collapse_window_s``:
-DynamoDB is reachable from every DWFM host; some lease is still not active
-and work is waiting for it; and of the work DWFM's workers finished over
+DynamoDB is reachable from every DWFM host, and on some host a lease is
+still not active, work is waiting, and of the work its workers finished over
 the last window, less than ``dwfm.collapse_goodput_fraction`` was useful
 (the rest was wasted: its requester had already given up). So it is the
 overload sustaining itself after its trigger has gone. A drain that makes
@@ -13,15 +13,16 @@ workers nothing and counts neither way.
 It is the emulator's own analysis (phase detection), not an actor of the
 incident: it reads only DWFM's instrumentation (:class:`DwfmStats`: work
 completed and wasted, each host's queue depth, reachability), never a host.
-It samples every ``dwfm.collapse_sample_s``.
+It samples every ``dwfm.collapse_sample_s``. Each host is its own queue and
+workers, so the test is made per host: DWFM is collapsed while any host is
+(a restarted host that drains its queue does not hide five others still
+collapsed).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from typing import TYPE_CHECKING
-
-from actors.ec2.messages import WorkOutcome
 
 if TYPE_CHECKING:
     from actors.ec2.config import DwfmConfig
@@ -38,26 +39,24 @@ def useful_fraction_low(useful: int, finished: int, fraction: float) -> bool:
 
 
 async def run_collapse_monitor(*, clock: Clock, config: DwfmConfig, stats: DwfmStats, trace: Trace) -> None:
-    history: deque[tuple[float, int, int]] = deque()  # (t, completed, completed + wasted)
+    history: deque[tuple[float, dict[str, tuple[int, int]]]] = deque()  # (t, host -> (useful, wasted))
     since: float | None = None
-    work = stats.work
     while True:
         await clock.sleep(config.collapse_sample_s)
         now = clock.now()
-        completed = work[WorkOutcome.COMPLETED]
-        finished = completed + work[WorkOutcome.WASTED]
-        history.append((now, completed, finished))
+        finished = {host: (counts[0], counts[1]) for host, counts in stats.host_finished.items()}
+        history.append((now, finished))
         while history[0][0] < now - config.collapse_window_s:
             history.popleft()
-        _, completed_then, finished_then = history[0]
+        then = history[0][1]
         waiting = sum(stats.queue_depths.values())
-        overloaded = (
-            stats.unreachable_hosts == 0
-            and waiting > 0
-            and stats.not_active() > 0
+        overloaded = stats.unreachable_hosts == 0 and any(
+            stats.queue_depths[host] > 0
+            and stats.host_not_active[host] > 0
             and useful_fraction_low(
-                completed - completed_then, finished - finished_then, config.collapse_goodput_fraction
+                useful - then[host][0], useful + wasted - sum(then[host]), config.collapse_goodput_fraction
             )
+            for host, (useful, wasted) in finished.items()
         )
         if overloaded:
             if since is None:

@@ -121,6 +121,8 @@ class DwfmHost:
         self._completed = self._wasted = self._dropped = 0  # this tick
         self._traced_depth = 0
         stats.queue_depths[name] = 0
+        self._finished = stats.host_finished[name] = [0, 0]  # useful, wasted
+        stats.host_not_active[name] = 0
 
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
@@ -144,6 +146,8 @@ class DwfmHost:
             for droplet in lapsed:
                 stats.move(self._az, LeaseState.ACTIVE, LeaseState.EXPIRED)
                 self._waiting[droplet] = None
+            if lapsed:
+                stats.host_not_active[self.name] += len(lapsed)
             if ok:
                 self._unpark(book.bucket(tick))
                 if self._waiting or self.intake.returned or self.intake.retry_waiting:
@@ -285,9 +289,12 @@ class DwfmHost:
             if not request.reply.send(True):
                 stats.count(WorkOutcome.WASTED)
                 self._wasted += 1
+                self._finished[1] += 1
                 continue
             stats.count(WorkOutcome.COMPLETED)
             self._completed += 1
+            self._finished[0] += 1
+            stats.host_not_active[self.name] -= 1
             now = clock.now()
             self._book.restore(request.droplet, now + config.lease_ttl_s)
             self._restored.append(request.droplet)

@@ -23,7 +23,10 @@ class DwfmStats:
     leases: list[list[int]] = attrs.Factory(list)  # [az][state] -> count
     leases_expired_peak: int = 0
     work: dict[WorkOutcome, int] = attrs.Factory(lambda: dict.fromkeys(WorkOutcome, 0))
-    queue_depths: dict[str, int] = attrs.Factory(dict)  # host -> work waiting in its channel
+    queue_depths: dict[str, int] = attrs.Factory(dict)  # host -> work waiting in its queue
+    # host -> [useful, wasted] work finished, and its leases not active (for the collapse monitor)
+    host_finished: dict[str, list[int]] = attrs.Factory(dict)
+    host_not_active: dict[str, int] = attrs.Factory(dict)
     max_queue_depth: int = 0
     renewals: int = 0  # leases checked (the benchmark's "lease checks")
     restarts: int = 0
