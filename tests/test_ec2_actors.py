@@ -7,7 +7,6 @@ stand-in DynamoDB client, or the launcher with its channels.
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -133,11 +132,10 @@ def test_a_droplet_whose_requests_time_out_asks_again_until_it_runs_out_of_retri
 def test_admission_control_refuses_requests_once_the_queue_is_at_its_limit() -> None:
     stats = DwfmStats()
     stats.leases[0][LeaseState.REESTABLISHING] = 5
-    send, receive = trio.open_memory_channel[ReestablishLease](math.inf)
-    intake = WorkIntake("host", 0, send, stats, max_queue=2)
+    intake = WorkIntake("host", 0, stats, clock=VirtualClock(), rng=random.Random(1), config=DwfmConfig(), max_queue=2)
     admitted = [intake.send_nowait(ReestablishLease(droplet, 0, 10.0, Reply())) for droplet in range(5)]
     assert admitted == [True, True, False, False, False]
-    assert receive.statistics().current_buffer_used == stats.max_queue_depth == 2
+    assert intake.depth() == stats.max_queue_depth == 2
     assert stats.work[WorkOutcome.REJECTED] == 3
     assert list(intake.returned) == [2, 3, 4], "refused droplets wait for the host to offer again"
     assert stats.leases[0][LeaseState.EXPIRED] == 3
@@ -231,7 +229,8 @@ def test_a_restart_empties_the_queue_and_its_droplets_time_out_and_ask_again() -
         seen["later"] = stats.queue_depths["host"]
 
     _run(body)
-    assert seen["before"] >= 9 and seen["after"] == 0 and seen["restarts"] == 1
+    # Service times are random (mean 50 s): the worker may have finished one item before the restart.
+    assert seen["before"] >= 8 and seen["after"] == 0 and seen["restarts"] == 1
     assert seen["later"] >= 9, "the droplets timed out and queued their work again"
 
 
