@@ -21,7 +21,7 @@ from metrics.schema import HistogramSnapshot, Snapshot
 
 if TYPE_CHECKING:
     from emulator.config.tree import Config
-    from emulator.world.world import World
+    from emulator.kernel.clock import Clock
 
 __all__ = ["INVARIANTS", "InvariantViolated", "check", "start_invariant_checker"]
 
@@ -104,18 +104,17 @@ def check(config: Config, now: Snapshot, before: Snapshot | None, at: float) -> 
             raise InvariantViolated(name, at, wrong)
 
 
-def start_invariant_checker(world: World) -> None:
+def start_invariant_checker(clock: Clock, config: Config, snapshot: Callable[[], Snapshot]) -> None:
     """Check every invariant at each ``run.invariant_check_interval_s`` of virtual time.
 
     A clock timer, not a task: it wakes no actor and adds no scheduler round,
     so checking costs only the snapshot.
     """
-    clock, config = world.clock, world.config
     interval = config.run.invariant_check_interval_s
     state: dict[str, Snapshot] = {}
 
     def tick() -> None:
-        now = world.metrics_snapshot()
+        now = snapshot()
         check(config, now, state.get("before"), clock.now())
         state["before"] = now
         clock.call_at(clock.now() + interval, tick)

@@ -144,7 +144,7 @@ class World:
                 enactors=self.dns.enactor_controls,
                 trace=self.trace,
             )
-            start_invariant_checker(self)
+            start_invariant_checker(self.clock, self.config, self.metrics_snapshot)
             if isinstance(self.clock, RealtimeClock):
                 # Time starts once every actor has taken its first step.
                 await trio.testing.wait_all_tasks_blocked()
