@@ -20,6 +20,12 @@ __all__ = ["PROG", "configure_logging", "print_aws_comparison", "print_summary",
 PROG = "outage-emulator"
 
 
+def _stderr_logger(*_: object) -> structlog.PrintLogger:
+    """A logger on whatever ``sys.stderr`` is when the event is logged, not when logging was set up
+    (a caller that swaps stderr, as a test harness does, must not leave logs writing to a closed file)."""
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure_logging(log_format: str, quiet: bool) -> None:
     """structlog to stderr; every event already carries virtual time (``vt``)."""
     renderer: Any = (
@@ -28,7 +34,7 @@ def configure_logging(log_format: str, quiet: bool) -> None:
     structlog.configure(
         processors=[structlog.processors.add_log_level, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING if quiet else logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
 
