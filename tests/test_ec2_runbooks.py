@@ -100,11 +100,7 @@ def test_the_throttle_runbook_relaxes_the_launch_limit_in_stages_once_every_leas
     stats = OperatorStats()
     metrics = _Metrics(stats)
     operator = OperatorConfig(
-        poll_s=60.0,
-        launch_throttle_per_s=0.5,
-        relax_throttles_delay_s=300.0,
-        relax_stage_interval_s=100.0,
-        relax_ceiling_demand_multiple=2.0,
+        poll_s=60.0, launch_throttle_per_s=0.5, relax_throttles_delay_s=300.0, relax_stage_interval_s=100.0
     )
     sent: dict[str, list[object]] = {}
 
@@ -119,7 +115,7 @@ def test_the_throttle_runbook_relaxes_the_launch_limit_in_stages_once_every_leas
                     clock=clock,
                     operator=operator,
                     configured_admission=(False, 16),
-                    launch_demand_per_s=1.5,  # ceiling 2 x 1.5 = 3 per s
+                    launch_ceiling_per_s=3.0,
                     scrape=metrics.scrape,
                     hosts={"dwfm-a": host_send},
                     launcher=launcher_send,

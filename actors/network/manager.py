@@ -216,10 +216,9 @@ class NetworkManager:
             if work.droplet in self._unleased:
                 self._block(work)
                 continue
-            stats.backlog = len(queue) + self._blocked_count
-            # Contention comes from the work being served: work set aside for an
-            # unleased droplet costs nothing until it is retried.
-            slowdown = min(config.max_slowdown, 1.0 + config.slowdown_per_queued * len(queue))
+            backlog = len(queue) + self._blocked_count
+            stats.backlog = backlog
+            slowdown = min(config.max_slowdown, 1.0 + config.slowdown_per_queued * backlog)
             # Nobody waiting: no turn to give up, so take every place in one go
             # (one wake-up instead of four; the emulator's hot path when healthy).
             steps = len(work.places) if not queue else 1
@@ -243,13 +242,13 @@ class NetworkManager:
 
     def _note_wait(self, wait: float) -> None:
         """Network Manager's own delay (queue wait per step) drives its alarm."""
-        stats, config = self.stats, self._config
-        stats.processing_ewma_s += config.latency_ewma_weight * (wait - stats.processing_ewma_s)
-        alarm = config.latency_alarm_s
+        stats = self.stats
+        stats.processing_ewma_s += 0.05 * (wait - stats.processing_ewma_s)
+        alarm = self._config.latency_alarm_s
         if not stats.in_alarm and stats.processing_ewma_s > alarm:
             stats.in_alarm = True
             self._trace.milestone("network_propagation_slow", ACTOR, backlog=len(self._queue) + self._blocked_count)
-        elif stats.in_alarm and stats.processing_ewma_s < alarm * config.latency_normal_fraction:
+        elif stats.in_alarm and stats.processing_ewma_s < alarm / 2:
             stats.in_alarm = False
             self._trace.milestone("network_propagation_normal", ACTOR, backlog=len(self._queue) + self._blocked_count)
 

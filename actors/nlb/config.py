@@ -22,13 +22,6 @@ class VelocityControlConfig:
 
 @attrs.frozen
 class NlbConfig:
-    """Load balancers, their health checks and the NLB service's own alarms.
-
-    None of these numbers is calibrated against AWS's timeline: AWS published
-    no sizes, rates or thresholds for NLB. They are round model choices, and
-    every milestone they shape is marked *emergent* in the comparison.
-    """
-
     load_balancers: int = attrs.field(default=4, validator=ge(1))
     targets_per_az: int = attrs.field(default=12, validator=ge(1))
     # Client traffic as a fraction of a load balancer's full capacity.
@@ -40,29 +33,14 @@ class NlbConfig:
     healthy_threshold: int = attrs.field(default=3, validator=ge(1))
     unhealthy_threshold: int = attrs.field(default=2, validator=ge(1))
     tick_s: float = attrs.field(default=5.0, validator=gt(0))
-    # Work units per second of one AZ's checker hosts; a check costs check_cost.
     checker_capacity_per_s: float = attrs.field(default=8.0, validator=gt(0))
     check_cost: float = attrs.field(default=1.0, validator=ge(0))
-    # Taking a target out of service costs this much work, spread over every AZ's
-    # checkers (DNS update, re-checks from each AZ); putting it back costs this
-    # fraction of it (no re-checks from every AZ).
     transition_cost: float = attrs.field(default=25.0, validator=ge(0))
-    restore_cost_fraction: float = attrs.field(default=0.2, validator=[ge(0), le(1)])
     automatic_failover: bool = True
     failover_threshold: float = attrs.field(default=0.5, validator=[ge(0), le(1)])
     failover_restore_threshold: float = attrs.field(default=0.75, validator=[ge(0), le(1)])
     # The fix for the incident's NLB cascade: no health checks before propagation.
     wait_for_propagation: bool = False
     velocity_control: VelocityControlConfig = attrs.Factory(VelocityControlConfig)
-    # The monitor's flapping alarm: on at flapping_transitions transitions past
-    # registration within flapping_window_s, off under flapping_end_fraction of that.
     flapping_window_s: float = attrs.field(default=300.0, validator=gt(0))
     flapping_transitions: int = attrs.field(default=40, validator=ge(1))
-    flapping_end_fraction: float = attrs.field(default=0.25, validator=[gt(0), le(1)])
-    # The monitor's customer-visible error alarm: on when the fleet-wide share of
-    # failed connections over errors_window_s is over errors_start_rate_fraction;
-    # off after errors_quiet_s with every window under errors_quiet_rate_fraction.
-    errors_window_s: float = attrs.field(default=60.0, validator=gt(0))
-    errors_start_rate_fraction: float = attrs.field(default=0.05, validator=[gt(0), le(1)])
-    errors_quiet_rate_fraction: float = attrs.field(default=0.005, validator=[gt(0), le(1)])
-    errors_quiet_s: float = attrs.field(default=300.0, validator=gt(0))

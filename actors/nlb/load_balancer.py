@@ -8,19 +8,16 @@ not target health alone, that takes a whole AZ of capacity away.
 *Health.* Every target is checked once per ``health_check_interval_s`` by
 the checker of a random AZ (drawn here, one request per checker per tick,
 sent a tick ahead). Consecutive results move a target between healthy and
-unhealthy (thresholds); each transition costs the checkers work
-(``restore_cost_fraction`` of it to put a target back), sent with the next requests. A target's first two
+unhealthy (thresholds); each transition costs the checkers work (a fifth of
+it to put a target back), sent with the next requests. A target's first two
 transitions (out of service until its state arrives, then in) are
 registration; later ones count as flapping.
 
 *Failover.* A node whose AZ's healthy fraction falls below
-``failover_threshold`` has its DNS record marked unhealthy, and healthy
-again above ``failover_restore_threshold``. DNS answers with the healthy
-records, and with all of them when none is healthy: Route 53's health-checked
-records fail open, so failover can take capacity down but never to zero.
-Velocity control (AWS remediation 4) refuses a failover that would remove
-more than ``max_removal_fraction`` of the nodes. ``SetAutomaticFailover`` on
-the control channel switches it.
+``failover_threshold`` is taken out of DNS, and put back above
+``failover_restore_threshold``. Velocity control (AWS remediation 4)
+refuses a failover that would remove more than ``max_removal_fraction`` of
+the nodes. ``SetAutomaticFailover`` on the control channel switches it.
 
 *Autoscaling.* A share of launches join a target group, replacing its oldest
 target, which is terminated (``InstanceTerminated`` to Network Manager).
@@ -100,9 +97,7 @@ class LoadBalancer:
         self._by_id: dict[int, tuple[int, Target]] = {}  # instance id -> (az, target)
         # [slot][az] -> targets checked at that tick of each interval, oldest first
         self._due: list[list[dict[int, Target]]] = [[{} for _ in range(azs)] for _ in range(self._slots)]
-        self._in_dns = [True] * azs  # [az] -> the node's DNS record is healthy (not failed over)
-        self._answered = [True] * azs  # [az] -> DNS answers with the node (fails open when none is healthy)
-        self._failing_open = False
+        self._in_dns = [True] * azs
         self._removals: list[float] = []  # failover times, for velocity control
         self._refusing: frozenset[int] = frozenset()
         for az, initial in enumerate(targets):
@@ -255,6 +250,7 @@ class LoadBalancer:
             if not in_dns[az]:
                 if not automatic or healthy >= config.failover_restore_threshold:
                     in_dns[az] = True
+                    stats.nodes_in_dns[az] += 1
                     self._trace.record("az_restored", self.name, az=az)
                 continue
             if not automatic or healthy >= config.failover_threshold:
@@ -270,6 +266,7 @@ class LoadBalancer:
                     refused.append(az)
                     continue
             in_dns[az] = False
+            stats.nodes_in_dns[az] -= 1
             self._removals.append(now)
             stats.az_failovers += 1
             failovers.append((az, round(healthy, 2)))
@@ -278,47 +275,35 @@ class LoadBalancer:
             # Refusals repeat every tick while an AZ stays under the threshold: trace the changes.
             self._refusing = frozenset(refused)
             self._trace.record("az_failover_refused", self.name, azs=",".join(map(str, refused)))
-        self._answer()
         return tuple(failovers)
-
-    def _answer(self) -> None:
-        """What DNS answers: the healthy records, or every record when none is (fail open)."""
-        failing_open = not any(self._in_dns)
-        answered = [True] * self._azs if failing_open else self._in_dns
-        if answered == self._answered:
-            return
-        if failing_open != self._failing_open:
-            self._failing_open = failing_open
-            self._trace.record("dns_fail_open", self.name, failing_open=failing_open)
-        nodes_in_dns = self._stats.nodes_in_dns
-        for az, (was, now) in enumerate(zip(self._answered, answered, strict=True)):
-            nodes_in_dns[az] += now - was
-        self._answered = list(answered)
 
     # -- traffic ---------------------------------------------------------------------
     def _account_traffic(self, seconds: float) -> tuple[float, float]:
         """Connections offered and failed over the last ``seconds``; the capacity floor.
 
-        DNS spreads the traffic evenly over the nodes it answers with. A node sends its
+        DNS spreads the traffic evenly over the nodes in DNS. A node sends its
         share to its healthy targets, or to all of them when none is healthy
         (NLB fails open). Each target carries one unit; a target without
         connectivity fails what it is sent; traffic beyond the node's working
         targets fails.
         """
-        stats, groups, answered = self._stats, self._groups, self._answered
-        nodes = sum(answered)  # at least one: DNS fails open
+        stats, groups, in_dns = self._stats, self._groups, self._in_dns
+        nodes = sum(in_dns)
         capacity = nodes / self._azs
         if capacity < stats.min_capacity_fraction:
             stats.min_capacity_fraction = capacity
         traffic = self._config.traffic_fraction * sum(len(group) for group in groups)
-        share = traffic / nodes
-        errors = 0.0
-        for az, group in enumerate(groups):
-            if not answered[az]:
-                continue
-            serving, working = group.serving()
-            sent_to_dead = share * (serving - working) / serving if serving else share
-            overflow = max(0.0, share - sent_to_dead - working)
-            errors += sent_to_dead + overflow
+        if not nodes:
+            errors = traffic
+        else:
+            share = traffic / nodes
+            errors = 0.0
+            for az, group in enumerate(groups):
+                if not in_dns[az]:
+                    continue
+                serving, working = group.serving()
+                sent_to_dead = share * (serving - working) / serving if serving else share
+                overflow = max(0.0, share - sent_to_dead - working)
+                errors += sent_to_dead + overflow
         stats.connection_errors += errors * seconds
         return traffic * seconds, errors * seconds

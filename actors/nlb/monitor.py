@@ -4,13 +4,10 @@ Every load balancer reports each tick (:class:`LoadBalancerTick`); once all
 of a tick's reports are in, the monitor turns them into timeline milestones:
 
 * flapping starts when at least ``flapping_transitions`` transitions past
-  registration happened in the last ``flapping_window_s``, and ends under
-  ``flapping_end_fraction`` of that;
-* connection errors start when the fleet-wide share of failed connections
-  over the last ``errors_window_s`` is over ``errors_start_rate_fraction``,
-  and end after ``errors_quiet_s`` under ``errors_quiet_rate_fraction``
-  (a rate over a window, as a CloudWatch alarm has a period: one tick in
-  which a few new targets have no connectivity yet is not an outage);
+  registration happened in the last ``flapping_window_s``, and ends under a
+  quarter of that;
+* connection errors start when a tick's fleet-wide error rate is over 5 %,
+  and end after five minutes under 0.5 %;
 * the first automatic AZ failover of the run.
 
 Reports are taken in load balancer order, so the result does not depend on
@@ -34,6 +31,10 @@ if TYPE_CHECKING:
 
 __all__ = ["NlbMonitor"]
 
+ERRORS_START_RATE = 0.05
+ERRORS_QUIET_RATE = 0.005
+ERRORS_QUIET_S = 300.0
+
 
 class NlbMonitor:
     def __init__(
@@ -54,8 +55,6 @@ class NlbMonitor:
         self._load_balancers = load_balancers
         self._recent: deque[tuple[float, int]] = deque()  # (tick time, flapping transitions)
         self._recent_total = 0
-        self._traffic: deque[tuple[float, float, float]] = deque()  # (tick time, errors, offered)
-        self._traffic_errors = self._traffic_offered = 0.0
         self._last_errors_at = float("-inf")
         self._failed_over = False
         self._flapping = False
@@ -99,26 +98,19 @@ class NlbMonitor:
         if not self._flapping and total >= config.flapping_transitions:
             self._flapping = stats.flapping = True
             self._trace.milestone("nlb_flapping_start", "nlb-health-checks", transitions=total)
-        elif self._flapping and total < config.flapping_transitions * config.flapping_end_fraction:
+        elif self._flapping and total < config.flapping_transitions / 4:
             self._flapping = stats.flapping = False
             self._trace.milestone("nlb_flapping_end", "nlb-health-checks")
 
     def _watch_errors(self, now: float, errors: float, offered: float) -> None:
-        """Milestones for customer-visible error rates only, measured over a window."""
-        config, stats, traffic = self._config, self._stats, self._traffic
-        traffic.append((now, errors, offered))
-        self._traffic_errors += errors
-        self._traffic_offered += offered
-        while traffic[0][0] <= now - config.errors_window_s:
-            _, old_errors, old_offered = traffic.popleft()
-            self._traffic_errors -= old_errors
-            self._traffic_offered -= old_offered
-        error_rate = self._traffic_errors / self._traffic_offered if self._traffic_offered > 0 else 0.0
-        if error_rate >= config.errors_quiet_rate_fraction:
+        """Milestones for customer-visible error rates only: over 5 %, then quiet for five minutes."""
+        stats = self._stats
+        error_rate = errors / offered if offered else 0.0
+        if error_rate >= ERRORS_QUIET_RATE:
             self._last_errors_at = now
-        if error_rate > config.errors_start_rate_fraction and not self._erroring:
+        if error_rate > ERRORS_START_RATE and not self._erroring:
             self._erroring = stats.erroring = True
             self._trace.milestone("nlb_connection_errors_start", "nlb", error_rate=round(error_rate, 3))
-        elif self._erroring and now - self._last_errors_at >= config.errors_quiet_s:
+        elif self._erroring and now - self._last_errors_at >= ERRORS_QUIET_S:
             self._erroring = stats.erroring = False
             self._trace.milestone("nlb_connection_errors_end", "nlb")

@@ -51,11 +51,6 @@ class OperatorConfig:
     relax_stage_interval_s: float = calibrated(
         1800.0, "11:23 relaxing starts -> 13:50 EC2 fully recovered, over the doubling stages", positive=True
     )
-    # The doubling stops, and the limit is lifted, once it passes this multiple of
-    # the launch demand (new launches plus customers' retries). Not calibrated: a
-    # round margin. With the defaults (0.2/s, demand 3/s) it takes six stages, 180
-    # min from the start of relaxing to the lift, where AWS took 147 (11:23 -> 13:50).
-    relax_ceiling_demand_multiple: float = attrs.field(default=4.0, validator=gt(0))
     # NLB: disable automatic failover after flapping is seen (06:52 -> 09:36), re-enable later (14:09).
     # Flapping, as the metrics show it: target health transitions faster than
     # this rate over the window. Calibrated: set so that the page comes when

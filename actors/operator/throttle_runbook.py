@@ -41,21 +41,15 @@ async def run_throttle_relaxation(
     clock: Clock,
     operator: OperatorConfig,
     configured_admission: tuple[bool, int],
-    launch_demand_per_s: float,
+    launch_ceiling_per_s: float,
     scrape: Scrape,
     hosts: Mapping[str, trio.MemorySendChannel[HostControl]],
     launcher: trio.MemorySendChannel[LauncherControl],
     actions: OperatorStats,
     trace: Trace,
 ) -> None:
-    """``configured_admission`` is DWFM's own (enabled, max_queue), restored at the end.
-
-    ``launch_demand_per_s`` is what customers ask for (new launches and their
-    retries); the limit is lifted once doubling takes it past
-    ``operator.relax_ceiling_demand_multiple`` times that.
-    """
+    """``configured_admission`` is DWFM's own (enabled, max_queue), restored at the end."""
     admission_enabled, admission_max_queue = configured_admission
-    launch_ceiling_per_s = operator.relax_ceiling_demand_multiple * launch_demand_per_s
     while True:
         await clock.sleep(operator.poll_s)
         sample = scrape()
