@@ -5,6 +5,8 @@ operator disables failover -> recovery. Full-size worlds, 7 virtual hours
 
 from __future__ import annotations
 
+import fcntl
+import json
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -32,10 +34,20 @@ def _run(name: str) -> dict[str, Any]:
     return run(scenario, seed, run__duration_s=HOURS, **sets)
 
 
-@pytest.fixture(scope="module")
-def reports() -> dict[str, dict[str, Any]]:
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        return dict(zip(RUNS, pool.map(_run, RUNS), strict=True))
+@pytest.fixture(scope="session")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """The worlds, built once for the whole session: the first xdist worker to ask builds them
+    (on both cores) while the others wait on a lock, then everyone reads the same reports."""
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every xdist worker
+    cache = shared / "chain-reports.json"
+    with open(shared / "chain-reports.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if cache.exists():
+            return dict(json.loads(cache.read_text()))
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            built = dict(zip(RUNS, pool.map(_run, RUNS), strict=True))
+        cache.write_text(json.dumps(built, default=str))
+        return dict(json.loads(cache.read_text()))  # the same JSON form for every worker
 
 
 def _first_starts(report: dict[str, Any]) -> dict[str, float]:
