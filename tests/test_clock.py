@@ -73,6 +73,7 @@ def test_realtime_clock_runs_speed_times_faster_than_the_wall() -> None:
     measured: dict[str, float] = {}
 
     async def body() -> None:
+        clock.begin()
         wall, virtual = trio.current_time(), clock.now()
         await clock.sleep(20.0)  # 0.1 s of wall time at speed 200
         measured["wall"] = trio.current_time() - wall
@@ -84,6 +85,26 @@ def test_realtime_clock_runs_speed_times_faster_than_the_wall() -> None:
     assert measured["virtual"] >= 20.0 - 1e-6, "woke no earlier than the deadline"
     assert measured["virtual"] / measured["wall"] == pytest.approx(200.0, rel=0.01)
     assert 0.099 <= measured["wall"] < 2.0
+
+
+def test_realtime_time_stands_until_the_world_begins_and_after_it_freezes() -> None:
+    clock = RealtimeClock(speed=10_000.0)
+    seen: list[float] = []
+
+    async def body() -> None:
+        await trio.sleep(0.05)  # building the world: 500 virtual seconds at this speed, if time ran
+        seen.append(clock.now())
+        clock.begin()
+        await clock.sleep(100.0)
+        clock.freeze(clock.now())
+        seen.append(clock.now())
+        await trio.sleep(0.05)  # tearing it down
+        seen.append(clock.now())
+
+    trio.run(_with_clock, clock, body)
+    assert seen[0] == 0.0
+    assert seen[1] >= 100.0 and seen[2] == seen[1]
+    assert clock.max_lag_s >= 0.0
 
 
 def test_realtime_clock_rejects_non_positive_speed() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
@@ -22,19 +21,7 @@ from actors.nlb.messages import CheckRequest, CheckResults, LoadBalancerTick, Se
 from actors.nlb.stats import NlbStats
 from emulator.kernel.clock import VirtualClock
 from emulator.kernel.trace import Trace
-
-Body = Callable[[VirtualClock, trio.Nursery], Awaitable[None]]
-
-
-def _run(body: Body) -> None:
-    async def main() -> None:
-        clock = VirtualClock()
-        async with trio.open_nursery() as nursery:
-            await nursery.start(clock.run)
-            await body(clock, nursery)
-            nursery.cancel_scope.cancel()
-
-    trio.run(main)
+from tests.actor_harness import run_with_clock
 
 
 def test_network_manager_holds_work_for_an_unleased_droplet_until_its_lease_is_back_then_publishes_it() -> None:
@@ -66,7 +53,7 @@ def test_network_manager_holds_work_for_an_unleased_droplet_until_its_lease_is_b
         manager.inbox.send_nowait(LeaseChanges("dwfm-a", lapsed=(), restored=(7,)))
         await clock.sleep(100.0)
 
-    _run(body)
+    run_with_clock(body)
     (first_at, first), (second_at, second) = published
     assert first_at == 5.0 and first == {2: FULLY_PROPAGATED}
     # Retried at the next blocked-work retry (120 s), published at the next publish after it.
@@ -96,7 +83,7 @@ def test_network_manager_propagates_a_termination_without_publishing_it() -> Non
             except trio.WouldBlock:
                 break
 
-    _run(body)
+    run_with_clock(body)
     assert published == []
     assert stats.latency_count == 1 and stats.backlog == 0
 
@@ -134,7 +121,7 @@ def test_a_health_checker_passes_checks_of_propagated_targets_and_fails_the_othe
         answers.update(answer.results)
         assert clock.now() == NlbConfig().tick_s and answer.tick == 0
 
-    _run(body)
+    run_with_clock(body)
     assert answers == {1: True, 2: False, 3: False, 100: True}
 
 
@@ -149,7 +136,7 @@ def test_a_loaded_health_checker_fails_the_checks_it_can_only_make_too_late() ->
         inbox.send_nowait(CheckRequest(lb=0, tick=0, targets=((100, None),) * 100, candidates=(False,)))
         answers.extend(passed for _, passed in (await results.receive()).results)
 
-    _run(body)
+    run_with_clock(body)
     assert answers == [True] * 81 + [False] * 19
     assert stats.checks == {"healthy": 81, "unhealthy": 0, "timeout": 19}
 
@@ -204,7 +191,7 @@ def _fail_azs(config: NlbConfig, failing: set[int], ticks: int, control: list[An
             run.failovers.extend((report.tick, az) for az, _ in report.failovers)
             run.in_service.append(list(stats.nodes_in_dns))
 
-    _run(body)
+    run_with_clock(body)
     return run
 
 
@@ -270,7 +257,7 @@ def test_the_nlb_runbook_pages_on_the_transition_rate_and_switches_failover_on_e
         await clock.sleep(4 * 3600.0)
         milestones.extend((entry["t"], entry["event"]) for entry in trace.timeline)
 
-    _run(body)
+    run_with_clock(body)
     paged = milestones[0][0]
     # 0.5 transitions/s reach the 0.35/s paging rate over 15 minutes about 10.5 minutes in.
     assert milestones[0][1] == "operator_paged_nlb" and 3600 + 600 <= paged <= 3600 + 700

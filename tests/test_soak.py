@@ -18,7 +18,7 @@ from tests.soak_process import SoakProcess
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_stopped_soak_writes_its_report_and_exits_0(tmp_path: Path, signal_number: int) -> None:
     report = tmp_path / "soak.json"
-    soak = SoakProcess("--speed", "3600", "--metrics-port", "0", "--status-every", "0.2", "-q", "--report", str(report))
+    soak = SoakProcess("--speed", "3600", "--metrics-port", "0", "--status-every", "0.2", "--report", str(report))
     try:
         soak.wait_for_line("Soak: ")
         soak.wait_for_line("vt=")
@@ -36,7 +36,7 @@ def test_a_stopped_soak_writes_its_report_and_exits_0(tmp_path: Path, signal_num
 
 
 def test_piped_status_is_plain_lines_and_duration_ends_the_soak(tmp_path: Path) -> None:
-    soak = SoakProcess("--speed", "7200", "--duration", "20m", "--metrics-port", "0", "--status-every", "0.05", "-q")
+    soak = SoakProcess("--speed", "7200", "--duration", "20m", "--metrics-port", "0", "--status-every", "0.05")
     try:
         code = soak.wait(timeout=30)
     finally:

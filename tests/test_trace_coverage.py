@@ -38,7 +38,7 @@ KNOBS: dict[str, dict[str, Any]] = {
     "dwfm": {"dwfm__work_service_s": 1.2},
     "launches": {"ec2__placement_attempts": 4},
     "network_manager": {"network_manager__step_service_s": 0.5},
-    "nlb": {"nlb__check_timeout_s": 9},
+    "nlb": {"nlb__health_check_interval_s": 6},
     "operator": {"operator__poll_s": 50},
 }
 

@@ -1,23 +1,28 @@
 """Deciding when DWFM is in congestive collapse (the README's definition).
 
 DWFM is *collapsed* while, for at least ``dwfm.collapse_window_s``:
-DynamoDB is reachable from every DWFM host; at least twice as many work
-items are waiting as DWFM has workers; and useful completions over the last
-window run below ``dwfm.collapse_goodput_fraction`` of DWFM's nominal
-capacity (hosts x workers / ``work_service_s``). So it is the overload
-sustaining itself after its trigger has gone, not the outage itself.
+DynamoDB is reachable from every DWFM host, and on some host a lease is
+still not active, work is waiting, and of the work its workers finished over
+the last window, less than ``dwfm.collapse_goodput_fraction`` was useful
+(the rest was wasted: its requester had already given up). So it is the
+overload sustaining itself after its trigger has gone. A drain that makes
+progress, however slow, finishes useful work and is never flagged: no
+timeouts, no wasted work. Work skipped by ``drop_expired_work`` costs the
+workers nothing and counts neither way.
 
 It is the emulator's own analysis (phase detection), not an actor of the
 incident: it reads only DWFM's instrumentation (:class:`DwfmStats`: work
-completed, each host's queue depth, reachability), never a host.
+completed and wasted, each host's queue depth, reachability), never a host.
+It samples every ``dwfm.collapse_sample_s``. Each host is its own queue and
+workers, so the test is made per host: DWFM is collapsed while any host is
+(a restarted host that drains its queue does not hide five others still
+collapsed).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from typing import TYPE_CHECKING
-
-from actors.ec2.messages import WorkOutcome
 
 if TYPE_CHECKING:
     from actors.ec2.config import DwfmConfig
@@ -27,35 +32,31 @@ if TYPE_CHECKING:
 
 __all__ = ["run_collapse_monitor"]
 
-SAMPLE_S = 30.0
+
+def useful_fraction_low(useful: int, finished: int, fraction: float) -> bool:
+    """Workers finished work, and less than ``fraction`` of it was useful."""
+    return finished > 0 and useful < fraction * finished
 
 
-async def run_collapse_monitor(
-    *,
-    clock: Clock,
-    config: DwfmConfig,
-    hosts: int,
-    stats: DwfmStats,
-    trace: Trace,
-) -> None:
-    workers = hosts * config.workers
-    capacity_per_s = workers / config.work_service_s
-    history: deque[tuple[float, int]] = deque()
+async def run_collapse_monitor(*, clock: Clock, config: DwfmConfig, stats: DwfmStats, trace: Trace) -> None:
+    history: deque[tuple[float, dict[str, tuple[int, int]]]] = deque()  # (t, host -> (useful, wasted))
     since: float | None = None
     while True:
-        await clock.sleep(SAMPLE_S)
+        await clock.sleep(config.collapse_sample_s)
         now = clock.now()
-        completed = stats.work[WorkOutcome.COMPLETED]
-        history.append((now, completed))
+        finished = {host: (counts[0], counts[1]) for host, counts in stats.host_finished.items()}
+        history.append((now, finished))
         while history[0][0] < now - config.collapse_window_s:
             history.popleft()
-        span = now - history[0][0]
-        goodput = (completed - history[0][1]) / span if span > 0 else capacity_per_s
+        then = history[0][1]
         waiting = sum(stats.queue_depths.values())
-        overloaded = (
-            stats.unreachable_hosts == 0
-            and waiting >= 2 * workers
-            and goodput < config.collapse_goodput_fraction * capacity_per_s
+        overloaded = stats.unreachable_hosts == 0 and any(
+            stats.queue_depths[host] > 0
+            and stats.host_not_active[host] > 0
+            and useful_fraction_low(
+                useful - then[host][0], useful + wasted - sum(then[host]), config.collapse_goodput_fraction
+            )
+            for host, (useful, wasted) in finished.items()
         )
         if overloaded:
             if since is None:

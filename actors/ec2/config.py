@@ -1,6 +1,20 @@
 """Configuration of EC2: launches, and DWFM's leases, state checks and work queues.
 
 Part of the config tree (:mod:`emulator.config.tree`); units are in the names.
+
+Why DWFM's defaults: the collapse comes from queue, timeout and re-queue
+alone (``service_slowdown_per_queued`` is 0). A host with ``workers``
+workers, each item taking ``work_service_s`` on average, finishes
+K = workers x work_timeout_s / work_service_s items within one timeout. A
+burst of N lapsed leases per host recovers when N < 2K and collapses above
+it (README, "DWFM collapse"). No public figure gives DWFM's service time or
+worker count, and the emulated fleet is a scaled-down us-east-1: so
+``work_service_s`` is **calibrated** to put the default fleet (5,000
+droplets on 6 hosts, 833 per host) beyond that boundary (2K = 480), as
+AWS's fleet was. Such fields carry ``metadata={"calibrated": ...}``, which
+``outage-emulator keys`` shows. The remedies' settings are design choices
+of the remedy, not calibrated to the incident; every remedy is off by
+default, as in the incident.
 """
 
 from __future__ import annotations
@@ -8,7 +22,7 @@ from __future__ import annotations
 import attrs
 from attrs.validators import ge, gt, le
 
-__all__ = ["DwfmConfig", "DwfmThrottleConfig", "Ec2Config"]
+__all__ = ["DwfmBackoffConfig", "DwfmConfig", "DwfmRetryBudgetConfig", "DwfmThrottleConfig", "Ec2Config"]
 
 
 @attrs.frozen
@@ -21,6 +35,12 @@ class Ec2Config:
     launch_throttle_per_s: float = attrs.field(default=0.0, validator=ge(0))
     # Customers retry launches that failed: up to this rate while demand is pending.
     retry_rate_per_s: float = attrs.field(default=2.0, validator=ge(0))
+    # Customers give up beyond this many failed launches waiting to be retried
+    # (not calibrated: a bound on the customers' patience, no public figure).
+    max_pending_retries: int = attrs.field(default=5000, validator=ge(0))
+    # Instrumentation, not behaviour: launches count as succeeding again (the
+    # milestone) after this long without InsufficientCapacity.
+    launches_recovered_quiet_s: float = attrs.field(default=300.0, validator=gt(0))
     # Customers terminate instances; each termination is network work too.
     termination_rate_per_s: float = attrs.field(default=1.0, validator=ge(0))
     # Launches and terminations that arrive within one tick are handled together
@@ -37,6 +57,41 @@ class DwfmThrottleConfig:
 
 
 @attrs.frozen
+class DwfmBackoffConfig:
+    """Capped exponential backoff with full jitter between a droplet's retries.
+
+    Before retry ``n`` a droplet waits uniform(0, min(max_s, base_s x 2^(n-1))).
+    It ends a collapse once the mean wait makes the pending droplets'
+    retries arrive slower than the host serves them: a host with D droplets
+    pending needs a mean wait above D x work_service_s / workers -
+    work_timeout_s (441 s for the default fleet's 593 after the first
+    timeout), so the first retry already waits base_s / 2 = 300 s on average
+    and the third 1,200 s (README). Not calibrated: a remedy's setting.
+    """
+
+    enabled: bool = False
+    base_s: float = attrs.field(default=600.0, validator=gt(0))
+    max_s: float = attrs.field(default=3600.0, validator=gt(0))
+
+
+@attrs.frozen
+class DwfmRetryBudgetConfig:
+    """A retry budget: a token bucket per host that every retry must take a token from.
+
+    A *retry* is any request for a lease whose earlier request timed out in
+    this lapse (including one made again at a later state check). It refills
+    at ``capacity_fraction`` of the host's nominal capacity (workers /
+    work_service_s), so retries alone can never fill the queue faster than
+    it drains, and holds up to ``burst_s`` seconds of refill. A retry that
+    finds no token waits, parked at its host, until one accrues.
+    """
+
+    enabled: bool = False
+    capacity_fraction: float = attrs.field(default=0.5, validator=[gt(0), le(1)])
+    burst_s: float = attrs.field(default=60.0, validator=ge(0))
+
+
+@attrs.frozen
 class DwfmConfig:
     """DropletWorkflow Manager: leases, state checks, and its work queues."""
 
@@ -45,14 +100,30 @@ class DwfmConfig:
     lease_ttl_s: float = attrs.field(default=1800.0, validator=gt(0))
     state_check_interval_s: float = attrs.field(default=180.0, validator=gt(0))
     check_tick_s: float = attrs.field(default=5.0, validator=gt(0))
-    work_service_s: float = attrs.field(default=1.0, validator=gt(0))
-    # Service time grows with the host's queue: x (1 + this * depth), capped.
-    service_slowdown_per_queued: float = attrs.field(default=0.02, validator=ge(0))
+    # Mean time a worker spends re-establishing one lease; each item's time is
+    # drawn from an exponential distribution (the host's seeded generator).
+    work_service_s: float = attrs.field(
+        default=10.0,
+        validator=gt(0),
+        metadata={"calibrated": "puts the default 833 droplets per host beyond the collapse boundary 2K = 480"},
+    )
+    # Optional, unmodelled contention (off): service time x (1 + this * depth),
+    # capped. The collapse does not need it; DynamoDB stayed healthy after 02:25.
+    service_slowdown_per_queued: float = attrs.field(default=0.0, validator=ge(0))
     service_max_slowdown: float = attrs.field(default=20.0, validator=ge(1))
     work_timeout_s: float = attrs.field(default=300.0, validator=gt(0))
-    max_retries: int = attrs.field(default=-1, validator=ge(-1))  # -1: unlimited, as in the incident
-    drop_expired_work: bool = False
+    # Retries per workflow (-1: unlimited, as in the incident). A lease out of
+    # retries waits for its next state check, which starts a new workflow.
+    max_retries: int = attrs.field(default=-1, validator=ge(-1))
+    # Remedies (all off, as in the incident).
+    drop_expired_work: bool = False  # a worker skips work whose requester gave up
+    lifo_under_overload: bool = False  # newest first while the queue outlasts the timeout
+    backoff: DwfmBackoffConfig = attrs.Factory(DwfmBackoffConfig)
+    retry_budget: DwfmRetryBudgetConfig = attrs.Factory(DwfmRetryBudgetConfig)
     throttle: DwfmThrottleConfig = attrs.Factory(DwfmThrottleConfig)
-    # Collapse detection (see README): window, goodput floor, queue floor.
+    # Collapse detection (the emulator's analysis, see README): how often it
+    # samples, the window, and the useful fraction of finished work below
+    # which DWFM counts as collapsed. Not calibrated.
+    collapse_sample_s: float = attrs.field(default=30.0, validator=gt(0))
     collapse_window_s: float = attrs.field(default=300.0, validator=gt(0))
     collapse_goodput_fraction: float = attrs.field(default=0.1, validator=[ge(0), le(1)])

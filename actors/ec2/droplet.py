@@ -6,12 +6,14 @@ lapses. When the host offers re-establishment (:class:`ReestablishmentOpen`),
 the droplet sends its request, with its deadline and a one-shot reply, to
 the host's work channel and waits for the reply until the deadline. On
 timeout it asks again, up to ``dwfm.max_retries`` (unlimited by default, as
-in the incident); its abandoned request stays queued, and the worker that
+in the incident), at once or after a capped, jittered backoff
+(``dwfm.backoff``); its abandoned request stays queued, and the worker that
 gets to it does it anyway. That re-queueing is the feedback loop that keeps
 DWFM collapsed after DynamoDB has recovered.
 
-When the host refuses the request (admission control) or the droplet runs
-out of retries, it waits for the host to offer again. Its timeouts reach the
+When the host refuses the request (admission control, retry budget) it
+waits for the host to offer again; out of retries, it waits for its next
+state check, which starts a new workflow. Its timeouts reach the
 trace through the host, which records per tick the retries it received
 (each carries its attempt number): one event per timeout would cost more
 than the rest of EC2's trace.
@@ -45,6 +47,9 @@ class LeaseWork(Protocol):
     def give_up(self, droplet: int) -> None:
         """Tell the host this droplet stopped asking (out of retries)."""
 
+    def backoff_s(self, attempt: int) -> float:
+        """How long to wait before retry ``attempt`` (0: at once)."""
+
 
 async def run_droplet(
     droplet: int,
@@ -74,3 +79,5 @@ async def _reestablish(droplet: int, work: LeaseWork, clock: Clock, config: Dwfm
         if 0 <= config.max_retries < attempt:
             work.give_up(droplet)
             return
+        if config.backoff.enabled:
+            await clock.sleep(work.backoff_s(attempt))

@@ -7,15 +7,16 @@ TTL is found lapsed. A successful check also offers re-establishment to
 every lapsed droplet at once (:class:`ReestablishmentOpen` in its inbox),
 which is how the whole fleet arrived together when DynamoDB came back.
 
-*Work.* Re-establishment requests wait in the host's work channel, an
-unbounded Trio memory channel (as DWFM's queue was) read by
-``dwfm.workers`` worker tasks. Service time grows with the queue
-(``service_slowdown_per_queued``, capped by ``service_max_slowdown``). A
-worker learns only after the work, when ``reply.send`` returns False, that
-its droplet had given up: the work is wasted. With ``dwfm.drop_expired_work``
-it checks the request's deadline first and skips it. Admission control
-refuses requests at the channel (:mod:`actors.ec2.intake`); refused and
-given-up droplets are offered a place again as the queue drains.
+*Work.* Re-establishment requests wait in the host's queue
+(:mod:`actors.ec2.intake`, unbounded as DWFM's was), read by
+``dwfm.workers`` worker tasks; each item takes a random time, exponential
+with mean ``work_service_s``, drawn from the host's own generator. A worker
+learns only after the work, when ``reply.send`` returns False, that its
+droplet had given up: the work is wasted. With ``dwfm.drop_expired_work`` it
+checks the request's deadline first and skips it. Admission control and
+the retry budget refuse requests at the intake; refused droplets are
+offered a place again as the queue drains or tokens accrue. A droplet out
+of retries is offered again at its next state check (a new workflow).
 
 *Messages.* Control (:class:`SetAdmission`, :class:`RestartHost`) is
 drained at the check tick. Lease changes (lapsed, restored) go to the
@@ -39,7 +40,6 @@ from actors.ec2.messages import (
     HostControl,
     LeaseChanges,
     LeaseState,
-    ReestablishLease,
     ReestablishmentOpen,
     RestartHost,
     SetAdmission,
@@ -57,6 +57,22 @@ if TYPE_CHECKING:
 __all__ = ["DwfmHost", "DynamoDBClient"]
 
 OPEN = ReestablishmentOpen()
+
+
+def _first(waiting: dict[int, None], n: int) -> list[int]:
+    """Take the ``n`` droplets that have waited longest."""
+    if n >= len(waiting):
+        everyone = list(waiting)
+        waiting.clear()
+        return everyone
+    taken: list[int] = []
+    for droplet in waiting:
+        taken.append(droplet)
+        if len(taken) == n:
+            break
+    for droplet in taken:
+        del waiting[droplet]
+    return taken
 
 
 class DynamoDBClient(Protocol):
@@ -92,17 +108,21 @@ class DwfmHost:
         self._subscribers = subscribers
         self._stats = stats
         self._trace = trace
+        self._rng = rng
         self._start = clock.now() + rng.uniform(0, config.check_tick_s)
         self._book = LeaseBook(droplets, rng=rng, config=config, start=self._start)
-        send, self._work = trio.open_memory_channel[ReestablishLease](math.inf)
         throttle = config.throttle
-        self.intake = WorkIntake(name, az, send, stats, throttle.max_queue if throttle.enabled else None)
+        max_queue = throttle.max_queue if throttle.enabled else None
+        self.intake = WorkIntake(name, az, stats, clock=clock, rng=rng, config=config, max_queue=max_queue)
         self._waiting: dict[int, None] = {}  # lapsed droplets not re-establishing, in lapse order
+        self._parked: dict[int, list[int]] = {}  # check bucket -> droplets out of retries
         self._restored: list[int] = []  # since the last LeaseChanges
         self._reachable = True
         self._completed = self._wasted = self._dropped = 0  # this tick
         self._traced_depth = 0
         stats.queue_depths[name] = 0
+        self._finished = stats.host_finished[name] = [0, 0]  # useful, wasted
+        stats.host_not_active[name] = 0
 
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
@@ -126,8 +146,13 @@ class DwfmHost:
             for droplet in lapsed:
                 stats.move(self._az, LeaseState.ACTIVE, LeaseState.EXPIRED)
                 self._waiting[droplet] = None
-            if ok and (self._waiting or self.intake.returned):
-                self._offer(self.intake.depth())
+            if lapsed:
+                stats.host_not_active[self.name] += len(lapsed)
+            if ok:
+                self._unpark(book.bucket(tick))
+                if self._waiting or self.intake.returned or self.intake.retry_waiting:
+                    self._offer(self.intake.depth(), retries=True)
+            self._park()
             if lapsed or self._restored:
                 await publish(self._subscribers, LeaseChanges(self.name, tuple(lapsed), tuple(self._restored)))
             self._trace_tick(len(lapsed), len(self._restored))
@@ -148,13 +173,7 @@ class DwfmHost:
 
     def _restart(self) -> None:
         """Empty the queue, as a restart did; its droplets time out and retry."""
-        discarded = 0
-        while True:
-            try:
-                self._work.receive_nowait()
-            except trio.WouldBlock:
-                break
-            discarded += 1
+        discarded = self.intake.clear()
         self._stats.queue_depths[self.name] = 0
         self._stats.restarts += 1
         self._trace.milestone("dwfm_host_restarted", self.name, discarded=discarded)
@@ -175,7 +194,15 @@ class DwfmHost:
     def _trace_tick(self, lapsed: int, restored: int) -> None:
         intake = self.intake
         depth = self._stats.queue_depths[self.name]
-        counts = (self._completed, self._wasted, self._dropped, intake.rejected, intake.retried, intake.gave_up)
+        counts = (
+            self._completed,
+            self._wasted,
+            self._dropped,
+            intake.rejected,
+            intake.retried,
+            intake.gave_up,
+            intake.budget_refused,
+        )
         if not (lapsed or restored or any(counts) or depth != self._traced_depth):
             return
         self._trace.record(
@@ -189,38 +216,65 @@ class DwfmHost:
             dropped=self._dropped,
             rejected=intake.rejected,
             timed_out=intake.retried + intake.gave_up,
+            gave_up=intake.gave_up,
+            budget_refused=intake.budget_refused,
         )
         self._traced_depth = depth
         self._completed = self._wasted = self._dropped = 0
-        intake.rejected = intake.retried = intake.gave_up = 0
+        intake.rejected = intake.retried = intake.gave_up = intake.budget_refused = 0
 
     # -- re-establishment -----------------------------------------------------------
-    def _offer(self, depth: int) -> None:
-        """Offer re-establishment to waiting droplets, as many as the queue has room for."""
+    def _park(self) -> None:
+        """Droplets out of retries wait for their next state check (after this tick's)."""
+        book, parked = self._book, self._parked
+        for droplet in self.intake.given_up:
+            parked.setdefault(book.bucket_of(droplet), []).append(droplet)
+        self.intake.given_up.clear()
+
+    def _unpark(self, bucket: int) -> None:
+        """Their state check came round: a new workflow (a retry, to the retry budget)."""
+        droplets = self._parked.pop(bucket, None)
+        if droplets is None:
+            return
+        if self.intake.budgeted:
+            self.intake.retry_waiting.extend(droplets)
+        else:
+            self._waiting.update(dict.fromkeys(droplets))
+
+    def _offer(self, depth: int, *, retries: bool = False) -> None:
+        """Offer re-establishment to waiting droplets, as many as the queue has room for.
+
+        With ``retries`` (at check ticks), also to droplets waiting for a
+        token of the retry budget, as many as it has tokens.
+        """
         waiting, intake = self._waiting, self.intake
         while intake.returned:
             waiting[intake.returned.popleft()] = None
-        if not waiting:
-            return
-        room = len(waiting) if intake.max_queue is None else intake.max_queue - depth - intake.invited
-        if room <= 0:
-            return
-        book, inboxes, stats, az = self._book, self._inboxes, self._stats, self._az
-        for _ in range(min(room, len(waiting))):
-            droplet = next(iter(waiting))
-            del waiting[droplet]
+        room = math.inf if intake.max_queue is None else intake.max_queue - depth - intake.invited
+        n = int(min(room, len(waiting)))
+        if n > 0:
+            room -= n
+            self._invite(_first(waiting, n))
+        queued = intake.retry_waiting
+        if retries and queued and room > 0:
+            n = int(min(room, len(queued), intake.tokens()))
+            if n > 0:
+                intake.spend(n)
+                self._invite([queued.popleft() for _ in range(n)])
+
+    def _invite(self, droplets: list[int]) -> None:
+        book, inboxes, stats, az, intake = self._book, self._inboxes, self._stats, self._az, self.intake
+        for droplet in droplets:
             stats.move(az, LeaseState.EXPIRED, LeaseState.REESTABLISHING)
             intake.invited += 1
             inboxes[book.slot(droplet)].send_nowait(OPEN)
 
     async def _worker(self) -> None:
-        clock, config, stats, work = self._clock, self._config, self._stats, self._work
+        clock, config, stats, intake, rng = self._clock, self._config, self._stats, self.intake, self._rng
+        rate = 1.0 / config.work_service_s
         while True:
-            try:
-                request = work.receive_nowait()
-            except trio.WouldBlock:
-                request = await work.receive()
-            depth = work.statistics().current_buffer_used
+            request = await intake.take()
+            depth = intake.depth()
             stats.queue_depths[self.name] = depth
             if self._reachable and (self._waiting or self.intake.returned):
                 self._offer(depth)  # a place freed up under admission control
@@ -228,14 +282,19 @@ class DwfmHost:
                 stats.count(WorkOutcome.DROPPED)
                 self._dropped += 1
                 continue
-            slowdown = min(config.service_max_slowdown, 1.0 + config.service_slowdown_per_queued * depth)
-            await clock.sleep(config.work_service_s * slowdown)
+            service = rng.expovariate(rate)
+            if config.service_slowdown_per_queued:
+                service *= min(config.service_max_slowdown, 1.0 + config.service_slowdown_per_queued * depth)
+            await clock.sleep(service)
             if not request.reply.send(True):
                 stats.count(WorkOutcome.WASTED)
                 self._wasted += 1
+                self._finished[1] += 1
                 continue
             stats.count(WorkOutcome.COMPLETED)
             self._completed += 1
+            self._finished[0] += 1
+            stats.host_not_active[self.name] -= 1
             now = clock.now()
             self._book.restore(request.droplet, now + config.lease_ttl_s)
             self._restored.append(request.droplet)

@@ -1,29 +1,44 @@
-"""The droplets' end of a DWFM host's work channel, where admission control lives.
+"""A DWFM host's work queue and the droplets' end of it: admission, retry budget, backoff.
 
-A host's waiting queue *is* its work channel's buffer (unbounded, as DWFM's
-queue was). Admission control by queue size (AWS remediation 6) refuses a
-request at the send, when the buffer is at its limit, so it costs no extra
-hop per request: the droplet learns at once that it was refused, and the
-host hears of it at its next step (``returned``), to offer re-establishment
-again as the queue drains. ``invited`` counts the droplets the host has
-offered a place to and that have not sent their first request yet, so the
-host never offers more places than the queue has.
+*The queue.* A host's waiting queue is a plain deque, unbounded as DWFM's
+queue was, read by the host's workers: FIFO, or newest first while it is
+overloaded (``dwfm.lifo_under_overload``: more items than the host can serve
+within one timeout, ``workers x work_timeout_s / work_service_s``). A request
+sent while a worker is idle goes straight to that worker. A restart empties
+the queue.
 
-The host owns this object; a droplet uses only :meth:`send_nowait` and
-:meth:`give_up`, as it would a send channel.
+*Admission control* by queue size (AWS remediation 6) refuses a request at
+the send, when the queue is at its limit, so it costs no extra hop per
+request: the droplet learns at once that it was refused, and the host hears
+of it at its next step (``returned``), to offer re-establishment again as
+the queue drains. ``invited`` counts the droplets the host has offered a
+place to and that have not sent their first request yet, so the host never
+offers more places than the queue has.
+
+*Retry budget* (``dwfm.retry_budget``): a retry (a request after a timeout)
+takes a token from the host's bucket; without one it is refused and the
+droplet waits in ``retry_waiting`` for the host to offer it a token.
+
+The host owns this object; a droplet uses only :meth:`send_nowait`,
+:meth:`give_up` and :meth:`backoff_s`, as it would a send channel.
 """
 
 from __future__ import annotations
 
+import math
+import random
 from collections import deque
 from typing import TYPE_CHECKING
+
+import outcome
+from trio.lowlevel import Abort, Task, current_task, reschedule, wait_task_rescheduled
 
 from actors.ec2.messages import LeaseState, ReestablishLease, WorkOutcome
 
 if TYPE_CHECKING:
-    from trio import MemorySendChannel
-
+    from actors.ec2.config import DwfmConfig
     from actors.ec2.stats import DwfmStats
+    from emulator.kernel.clock import Clock
 
 __all__ = ["WorkIntake"]
 
@@ -31,58 +46,145 @@ __all__ = ["WorkIntake"]
 class WorkIntake:
     __slots__ = (
         "_az",
+        "_budget_max",
+        "_budget_rate",
+        "_clock",
+        "_config",
         "_host",
-        "_send",
+        "_lifo_over",
+        "_queue",
+        "_refilled_at",
+        "_rng",
         "_stats",
+        "_tokens",
+        "_workers",
+        "budget_refused",
         "gave_up",
+        "given_up",
         "invited",
         "max_queue",
         "rejected",
         "retried",
+        "retry_waiting",
         "returned",
     )
 
     def __init__(
-        self, host: str, az: int, send: MemorySendChannel[ReestablishLease], stats: DwfmStats, max_queue: int | None
+        self,
+        host: str,
+        az: int,
+        stats: DwfmStats,
+        *,
+        clock: Clock,
+        rng: random.Random,
+        config: DwfmConfig,
+        max_queue: int | None,
     ) -> None:
         self._host = host
         self._az = az
-        self._send = send
         self._stats = stats
+        self._clock = clock
+        self._rng = rng
+        self._config = config
+        self._queue: deque[ReestablishLease] = deque()
+        self._workers: deque[Task] = deque()  # idle workers, parked
+        capacity_per_timeout = config.workers * config.work_timeout_s / config.work_service_s
+        self._lifo_over = capacity_per_timeout if config.lifo_under_overload else math.inf
+        budget = config.retry_budget
+        self._budget_rate = budget.capacity_fraction * config.workers / config.work_service_s if budget.enabled else 0.0
+        self._budget_max = max(1.0, self._budget_rate * budget.burst_s)
+        self._tokens, self._refilled_at = self._budget_max, clock.now()
         self.max_queue = max_queue  # None: admit everything
         self.invited = 0
-        self.returned: deque[int] = deque()  # droplets refused or given up, for the host to take back
+        self.returned: deque[int] = deque()  # refused by admission, for the host to take back
+        self.retry_waiting: deque[int] = deque()  # retries waiting for a token of the budget
+        self.given_up: list[int] = []  # out of retries, for the host to park until their next check
         # Per-tick counts the host records and resets.
-        self.rejected = self.retried = self.gave_up = 0
+        self.rejected = self.retried = self.gave_up = self.budget_refused = 0
 
+    # -- the host's side ---------------------------------------------------------------
     def depth(self) -> int:
-        return self._send.statistics().current_buffer_used
+        return len(self._queue)
 
+    async def take(self) -> ReestablishLease:
+        """A worker's next request: the oldest, or the newest while overloaded; parks when empty."""
+        queue = self._queue
+        if queue:
+            return queue.pop() if len(queue) > self._lifo_over else queue.popleft()
+        task = current_task()
+        self._workers.append(task)
+
+        def abort(_: object) -> Abort:
+            self._workers.remove(task)
+            return Abort.SUCCEEDED
+
+        request: ReestablishLease = await wait_task_rescheduled(abort)
+        return request
+
+    def clear(self) -> int:
+        """Empty the queue (a restart); how many requests it held."""
+        discarded = len(self._queue)
+        self._queue.clear()
+        return discarded
+
+    @property
+    def budgeted(self) -> bool:
+        return self._budget_rate > 0
+
+    def tokens(self) -> int:
+        """Whole tokens in the retry budget now (refilled lazily)."""
+        now = self._clock.now()
+        self._tokens = min(self._budget_max, self._tokens + (now - self._refilled_at) * self._budget_rate)
+        self._refilled_at = now
+        return int(self._tokens)
+
+    def spend(self, n: int) -> None:
+        self._tokens -= n
+
+    # -- the droplets' side ------------------------------------------------------------
     def send_nowait(self, request: ReestablishLease) -> bool:
-        """Queue the request; False when admission control refuses it (queue at its limit)."""
+        """Queue the request; False when admission control or the retry budget refuses it."""
         if request.attempt:
             self.retried += 1  # the droplet timed out before
         elif self.invited:
             self.invited -= 1
-        depth = self._send.statistics().current_buffer_used
-        stats = self._stats
-        if self.max_queue is not None and depth >= self.max_queue:
+        queue, stats = self._queue, self._stats
+        if self.max_queue is not None and len(queue) >= self.max_queue:
             stats.count(WorkOutcome.REJECTED)
             self.rejected += 1
-            self._back_to_waiting(request.droplet)
+            self._back_to_waiting(request.droplet, self.retry_waiting if request.attempt and self.budgeted else None)
             return False
-        self._send.send_nowait(request)
-        depth += 1
+        if request.attempt and self.budgeted:
+            if self.tokens() < 1:
+                stats.retries_refused += 1
+                self.budget_refused += 1
+                self._back_to_waiting(request.droplet, self.retry_waiting)
+                return False
+            self._tokens -= 1
+        if self._workers:
+            reschedule(self._workers.popleft(), outcome.Value(request))
+            return True
+        queue.append(request)
+        depth = len(queue)
         stats.queue_depths[self._host] = depth
         if depth > stats.max_queue_depth:
             stats.max_queue_depth = depth
         return True
 
     def give_up(self, droplet: int) -> None:
-        """The droplet ran out of retries: its lease waits until the host offers again."""
+        """The droplet ran out of retries: its lease waits for its next state check."""
         self.gave_up += 1
-        self._back_to_waiting(droplet)
-
-    def _back_to_waiting(self, droplet: int) -> None:
+        self._stats.gave_up += 1
         self._stats.move(self._az, LeaseState.REESTABLISHING, LeaseState.EXPIRED)
-        self.returned.append(droplet)
+        self.given_up.append(droplet)
+
+    def backoff_s(self, attempt: int) -> float:
+        """How long to wait before retry ``attempt`` (capped exponential, full jitter; 0 when off)."""
+        backoff = self._config.backoff
+        if not backoff.enabled:
+            return 0.0
+        return self._rng.uniform(0.0, min(backoff.max_s, backoff.base_s * 2.0 ** (attempt - 1)))
+
+    def _back_to_waiting(self, droplet: int, into: deque[int] | None) -> None:
+        self._stats.move(self._az, LeaseState.REESTABLISHING, LeaseState.EXPIRED)
+        (self.returned if into is None else into).append(droplet)

@@ -35,12 +35,7 @@ if TYPE_CHECKING:
     from emulator.kernel.clock import Clock
     from emulator.kernel.trace import Trace
 
-__all__ = ["MAX_PENDING", "QUIET_S", "Launcher"]
-
-# Launches count as succeeding again after this long without InsufficientCapacity.
-QUIET_S = 300.0
-# Customers give up beyond this many pending retries.
-MAX_PENDING = 5000
+__all__ = ["Launcher"]
 
 ACTOR = "ec2-launcher"
 
@@ -121,7 +116,7 @@ class Launcher:
         if (limit > 0 and self._tokens < 1.0) or not self._admitted:
             stats.launches_throttled += 1
             self._throttled += 1
-            self._pending = min(MAX_PENDING, self._pending + 1)
+            self._pending = min(config.max_pending_retries, self._pending + 1)
             return None
         if limit > 0:
             self._tokens -= 1.0
@@ -134,13 +129,13 @@ class Launcher:
         if placed < 0:
             stats.launches_insufficient_capacity += 1
             self._insufficient += 1
-            self._pending = min(MAX_PENDING, self._pending + 1)
+            self._pending = min(config.max_pending_retries, self._pending + 1)
             self._last_failure_at = at
             if not self._failing:
                 self._failing = True
                 self._trace.milestone("ec2_insufficient_capacity_start", ACTOR)
             return None
-        if self._failing and at - self._last_failure_at >= QUIET_S:
+        if self._failing and at - self._last_failure_at >= config.launches_recovered_quiet_s:
             self._failing = False
             self._trace.milestone("ec2_launches_succeeding_again", ACTOR)
         stats.launches_ok += 1

@@ -34,15 +34,25 @@ class LeaseBook:
         self._buckets = [array("l") for _ in range(buckets)]
         self._expires = array("d", bytes(8 * len(self.droplets)))
         self._active = bytearray(b"\x01" * len(self.droplets))
+        self._bucket_of = array("I", bytes(4 * len(self.droplets)))
         # In steady state each lease was renewed at its last check, one interval ago.
         for slot in range(len(self.droplets)):
             bucket = rng.randrange(buckets)
             self._buckets[bucket].append(slot)
+            self._bucket_of[slot] = bucket
             last_checked = start + bucket * config.check_tick_s - buckets * config.check_tick_s
             self._expires[slot] = last_checked + config.lease_ttl_s
 
     def __len__(self) -> int:
         return len(self.droplets)
+
+    def bucket(self, tick: int) -> int:
+        """The bucket the check of ``tick`` looks at."""
+        return tick % len(self._buckets)
+
+    def bucket_of(self, droplet: int) -> int:
+        """The bucket of ``droplet``'s state check."""
+        return self._bucket_of[self.slot(droplet)]
 
     def due(self, tick: int) -> int:
         """How many leases the check of ``tick`` looks at."""

@@ -23,10 +23,15 @@ class DwfmStats:
     leases: list[list[int]] = attrs.Factory(list)  # [az][state] -> count
     leases_expired_peak: int = 0
     work: dict[WorkOutcome, int] = attrs.Factory(lambda: dict.fromkeys(WorkOutcome, 0))
-    queue_depths: dict[str, int] = attrs.Factory(dict)  # host -> work waiting in its channel
+    queue_depths: dict[str, int] = attrs.Factory(dict)  # host -> work waiting in its queue
+    # host -> [useful, wasted] work finished, and its leases not active (for the collapse monitor)
+    host_finished: dict[str, list[int]] = attrs.Factory(dict)
+    host_not_active: dict[str, int] = attrs.Factory(dict)
     max_queue_depth: int = 0
     renewals: int = 0  # leases checked (the benchmark's "lease checks")
     restarts: int = 0
+    gave_up: int = 0  # droplets out of retries (each waits for its next state check)
+    retries_refused: int = 0  # retries refused by the retry budget
     # Reachability of DynamoDB from DWFM (every host's last check succeeded).
     unreachable_hosts: int = 0
     reachable_again_at: float | None = None

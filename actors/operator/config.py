@@ -39,7 +39,7 @@ class OperatorConfig:
     # collapsed, wait, throttle incoming work and launches, then restart
     # congested DWFM hosts one at a time.
     dwfm_action_delay_s: float = calibrated(
-        5700.0, "02:39 DWFM seen collapsed (as emulated) -> 04:14 DWFM throttled, hosts restarted (95 min)"
+        5160.0, "02:48 DWFM seen collapsed (as emulated) -> 04:14 DWFM throttled, hosts restarted (86 min)"
     )
     dwfm_throttle_max_queue: int = attrs.field(default=16, validator=ge(1))
     launch_throttle_per_s: float = attrs.field(default=0.2, validator=ge(0))

@@ -10,99 +10,49 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
+from emulator.cli.keys import add_keys_parser, command_keys
+from emulator.cli.options import Parser, add_output_style, add_world_options, speed, subcommand
 from emulator.cli.output import PROG, configure_logging, print_aws_comparison, print_summary, print_timeline
 from emulator.cli.paths import STDOUT, check_output
+from emulator.cli.replay import add_replay_parsers, command_diff, command_replay, reproduce_command
 from emulator.cli.run_outputs import PLOT_SUFFIXES, add_run_output_options, open_run_outputs
 from emulator.cli.signals import SignalStop, exit_status, ignoring_signals
 from emulator.cli.soak import add_soak_command, command_soak
 from emulator.cli.sweep import add_sweep_parser, command_sweep
-from emulator.config.loading import ConfigError, build_config, describe_keys, parse_set
+from emulator.config.loading import ConfigError, build_config, parse_set
 from emulator.config.tree import Config
-from emulator.experiments.bench import add_bench_parser, command_bench
-from emulator.kernel.durations import parse_duration
+from emulator.experiments.bench import add_bench_arguments, command_bench
 from emulator.world.report import write_report
 from emulator.world.runner import RunFailed, run_world
 
 __all__ = ["main"]
 
-# Virtual seconds per wall second: below, a run crawls for ever; above, timers cannot keep up.
-SPEED_RANGE = (0.01, 100_000.0)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but bad input is one line and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        raise SystemExit(2)
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid --seed {text!r}: expected a whole number >= 0") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"invalid --seed {text!r}: expected a whole number >= 0")
-    return value
-
-
-def _duration(text: str) -> float:
-    try:
-        value = parse_duration(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: expected e.g. 90s, 10m, 2h") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: must be > 0")
-    return value
-
-
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not SPEED_RANGE[0] <= value <= SPEED_RANGE[1]:
-        raise argparse.ArgumentTypeError(
-            f"invalid --speed {text!r}: expected a number from {SPEED_RANGE[0]:g} to {SPEED_RANGE[1]:g}"
-        )
-    return value
-
-
-def _add_world_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scenario", default="incident", help="incident, remediated, healthy or FILE.toml")
-    parser.add_argument("--seed", type=_seed, default=0)
-    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--fault", dest="faults", action="append", default=[], metavar="KIND:AT:DURATION")
-    parser.add_argument("--duration", type=_duration, help="virtual run time, e.g. 6h (run.duration_s)")
-    parser.add_argument(
-        "--report", type=Path, metavar="FILE.json", help="write the full JSON report here ('-': to stdout)"
-    )
-    parser.add_argument("--log-format", choices=("console", "json"), default="console")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
-
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Emulate the AWS us-east-1 outage of 19-20 October 2025.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = commands.add_parser("run", help="play a scenario once and report")
-    _add_world_options(run)
-    run.add_argument("--clock", choices=("virtual", "realtime"), default="virtual")
+    parser = Parser(prog=PROG, description="Emulate the AWS us-east-1 outage of 19-20 October 2025.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    run = subcommand(commands, "run", help="play a scenario once and report")
+    add_world_options(run)
     run.add_argument(
-        "--speed", type=_speed, default=None, help="virtual seconds per wall second, with --clock realtime (default 60)"
+        "--clock", choices=("virtual", "realtime"), default="virtual", help="virtual: as fast as it computes"
+    )
+    run.add_argument(
+        "--speed", type=speed, default=None, help="virtual seconds per wall second, with --clock realtime (default 60)"
     )
     add_run_output_options(run)
-    add_soak_command(commands, world_options=_add_world_options, speed=_speed)
-    commands.add_parser("keys", help="list every configuration key and its default")
+    add_soak_command(commands)
+    add_keys_parser(commands)
+    add_replay_parsers(commands)
     add_sweep_parser(commands)
-    add_bench_parser(commands)
+    bench = subcommand(commands, "bench", help="benchmark the world against a plain SimPy lease loop")
+    add_bench_arguments(bench)
+    add_output_style(bench, quiet="the figures")
     return parser
 
 
@@ -117,8 +67,8 @@ def _command_run(args: argparse.Namespace) -> int:
     check_output("--report", args.report, (".json",), allow_stdout=True)
     check_output("--openmetrics", args.openmetrics)
     check_output("--plot", args.plot, PLOT_SUFFIXES)
-    speed = (args.speed or 60.0) if args.clock == "realtime" else None
-    scenario, config = build_config(args.scenario, sets, args.faults, realtime_speed=speed)
+    realtime_speed = (args.speed or 60.0) if args.clock == "realtime" else None
+    scenario, config = build_config(args.scenario, sets, args.faults, realtime_speed=realtime_speed)
     configure_logging(args.log_format, args.quiet)
     # With --report -, stdout carries the JSON alone; what people read goes to stderr.
     human = sys.stderr if args.report == STDOUT else sys.stdout
@@ -148,6 +98,7 @@ def _run_and_report(args: argparse.Namespace, config: Config, scenario: str, hum
             f"{PROG}: {failure} (partial report{' in ' + str(args.report) if args.report else ' not requested'})",
             file=sys.stderr,
         )
+        print(f"{PROG}: replay it: {reproduce_command(failure.partial, failure.replay_until)}", file=sys.stderr)
         return 1
     with ignoring_signals():
         # Files first: a reader that closes the pipe early (| head) must not cost the report.
@@ -182,11 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "keys":
-            print("\n".join(describe_keys()))
-            return 0
+            return command_keys(args)
+        if args.command in ("replay", "diff"):
+            configure_logging(args.log_format, quiet=True)  # the replayed run's own logs are not news
+            return command_replay(args) if args.command == "replay" else command_diff(args)
         if args.command == "sweep":
             return command_sweep(args)
         if args.command == "bench":
+            configure_logging(args.log_format, args.quiet)
             return command_bench(args)
         if args.command == "soak":
             return command_soak(args)

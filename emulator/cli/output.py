@@ -20,6 +20,12 @@ __all__ = ["PROG", "configure_logging", "print_aws_comparison", "print_summary",
 PROG = "outage-emulator"
 
 
+def _stderr_logger(*_: object) -> structlog.PrintLogger:
+    """A logger on whatever ``sys.stderr`` is when the event is logged, not when logging was set up
+    (a caller that swaps stderr, as a test harness does, must not leave logs writing to a closed file)."""
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure_logging(log_format: str, quiet: bool) -> None:
     """structlog to stderr; every event already carries virtual time (``vt``)."""
     renderer: Any = (
@@ -28,7 +34,7 @@ def configure_logging(log_format: str, quiet: bool) -> None:
     structlog.configure(
         processors=[structlog.processors.add_log_level, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING if quiet else logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
 
@@ -61,7 +67,8 @@ def print_summary(report: dict[str, Any]) -> None:
     )
     dwfm, ec2, nm, nlb = report["dwfm"], report["ec2"], report["network_manager"], report["nlb"]
     recovery = dwfm["lease_recovery_seconds"]
-    recovered = f"{recovery:.0f}s" if recovery is not None else ("never" if dwfm["leases_expired_peak"] else "-")
+    unrecovered = "never" if report["completed"] else "not_by_the_end"  # a run cut short proves nothing
+    recovered = f"{recovery:.0f}s" if recovery is not None else (unrecovered if dwfm["leases_expired_peak"] else "-")
     print(
         f"  DWFM: leases_expired_peak={dwfm['leases_expired_peak']} collapse={'yes' if dwfm['collapse'] else 'no'} "
         f"collapse_for={dwfm['collapse_seconds']:.0f}s "
@@ -73,7 +80,7 @@ def print_summary(report: dict[str, Any]) -> None:
         f"throttled={ec2['launches_throttled']}"
     )
     print(
-        f"  Network Manager: max_backlog={nm['max_backlog']} p99_propagation={nm['p99_propagation_seconds']}s "
+        f"  Network Manager: max_backlog={nm['max_backlog']} p99_propagation={_seconds(nm['p99_propagation_seconds'])} "
         f"without_connectivity_peak={nm['instances_without_connectivity_peak']}"
     )
     print(
@@ -81,6 +88,21 @@ def print_summary(report: dict[str, Any]) -> None:
         f"min_capacity={nlb['min_capacity_fraction']:.2f} connection_errors={nlb['connection_errors']:.0f} "
         f"healthcheck_max_delay={nlb['healthcheck_max_delay_seconds']:.0f}s"
     )
+    lag = report.get("realtime_max_lag_seconds")
+    if lag is not None and lag > LAG_WARNING_S:
+        print(
+            f"  warning: the world fell up to {format_duration(lag)} of virtual time behind real time; "
+            "timers fired late, so lower --speed for a faithful real-time run",
+            file=sys.stderr,
+        )
+
+
+# A real-time world this far behind its timers no longer plays in real time.
+LAG_WARNING_S = 60.0
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value}s"
 
 
 def _hm(seconds: float | None) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from emulator.config.loading import ConfigError
 
-__all__ = ["STDOUT", "check_output"]
+__all__ = ["STDOUT", "check_output", "check_output_folder"]
 
 STDOUT = Path("-")
 
@@ -34,9 +34,24 @@ def check_output(option: str, path: Path | None, suffixes: Sequence[str] = (), *
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ConfigError(f"{shown}: folder {str(parent)!r} does not exist")
+    _probe(shown, parent, path.name)
+
+
+def check_output_folder(option: str, path: Path) -> None:
+    """Refuse ``path`` for ``option`` unless it is, or could be made, a folder to write in."""
+    shown = f"invalid {option} {str(path)!r}"
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{shown}: is a file; expected a folder")
+    folder = path if path.is_dir() else (path.parent if str(path.parent) else Path("."))
+    if not folder.is_dir():
+        raise ConfigError(f"{shown}: folder {str(folder)!r} does not exist")
+    _probe(shown, folder, path.name)
+
+
+def _probe(shown: str, folder: Path, name: str) -> None:
     try:  # the only sure test (permissions, read-only mounts, root): make a file there
-        handle, probe = tempfile.mkstemp(prefix=f".{path.name}.", dir=parent)
+        handle, probe = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
     except OSError as exc:
-        raise ConfigError(f"{shown}: cannot write in folder {str(parent)!r} ({exc.strerror})") from None
+        raise ConfigError(f"{shown}: cannot write in folder {str(folder)!r} ({exc.strerror})") from None
     os.close(handle)
     os.unlink(probe)

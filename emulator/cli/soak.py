@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any, TextIO, cast
 
 import structlog
 from prometheus_client import CollectorRegistry
 
+from emulator.cli.options import add_world_options, speed, subcommand
+from emulator.cli.paths import check_output
 from emulator.cli.run_outputs import add_metrics_options, serving
 from emulator.cli.signals import SignalStop, ignoring_signals
 from emulator.cli.status import ClearingStream, StatusLine, format_status
@@ -31,6 +32,7 @@ from emulator.config.rules import MAX_WALL_DURATION_S
 from emulator.kernel.durations import parse_duration
 from emulator.world.report import write_report
 from emulator.world.runner import RunFailed, run_world
+from emulator.world.world import Observer
 from metrics.factory import build_metrics
 from metrics.recorder import Recorder
 
@@ -53,16 +55,11 @@ def _wall_seconds(text: str) -> float:
     raise argparse.ArgumentTypeError(f"invalid --status-every {text!r}: expected wall seconds > 0, e.g. 3 or 500ms")
 
 
-def add_soak_command(
-    commands: Any,
-    *,
-    world_options: Callable[[argparse.ArgumentParser], None],
-    speed: Callable[[str], float],
-) -> None:
+def add_soak_command(commands: Any) -> None:
     """Register ``soak`` on the CLI's subparsers, with the same world options as ``run``."""
-    soak = commands.add_parser("soak", help="run in real time with live metrics until Ctrl-C")
-    world_options(soak)
-    soak.add_argument("--speed", type=speed, default=60.0, help="virtual seconds per wall second (default 60)")
+    soak = subcommand(commands, "soak", help="run in real time with live metrics until Ctrl-C")
+    add_world_options(soak)
+    soak.add_argument("--speed", type=speed, default=60.0, help="virtual seconds per wall second")
     add_metrics_options(soak, default_port=DEFAULT_METRICS_PORT)
     soak.add_argument(
         "--status-every", type=_wall_seconds, default=3.0, metavar="S", help="wall seconds between status lines"
@@ -82,6 +79,7 @@ def soak_overrides(args: argparse.Namespace) -> list[tuple[str, str]]:
 def command_soak(args: argparse.Namespace) -> int:
     from emulator.cli.output import PROG, configure_logging, print_summary
 
+    check_output("--report", args.report, (".json",))
     scenario, config = build_config(args.scenario, soak_overrides(args), args.faults, realtime_speed=args.speed)
     configure_logging(args.log_format, args.quiet)
     status = StatusLine(sys.stdout, live=sys.stdout.isatty())
@@ -91,11 +89,14 @@ def command_soak(args: argparse.Namespace) -> int:
     metrics = build_metrics(CollectorRegistry(auto_describe=True))
     recorder = Recorder(metrics, keep=0)
     stop = SignalStop()
-    observers = [recorder.observe, stop.observe, status.observer(args.status_every, args.speed)]
+    observers: list[Observer] = [recorder.observe, stop.observe]
+    if not args.quiet:  # -q: the final summary only
+        observers.append(status.observer(args.status_every, args.speed))
     with serving(metrics, args.metrics_port, args.metrics_addr) as port:
         print(
             f"Soak: scenario={scenario} seed={args.seed} speed={args.speed:g}x, metrics on "
             f"http://{args.metrics_addr}:{port}/metrics; Ctrl-C to stop",
+            file=sys.stderr if args.quiet else sys.stdout,
             flush=True,
         )
         try:
@@ -111,7 +112,8 @@ def command_soak(args: argparse.Namespace) -> int:
             return 1
     status.finish()
     world = result.world
-    print(f"Stopped: {format_status(world.clock.now(), world.metrics_snapshot())}")
+    if not args.quiet:
+        print(f"Stopped: {format_status(world.clock.now(), world.metrics_snapshot())}")
     print_summary(result.report)
     if args.report:
         with ignoring_signals():

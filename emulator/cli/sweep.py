@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from emulator.cli.options import add_config_options, add_output_style, subcommand
+from emulator.cli.paths import check_output_folder
 from emulator.config.loading import LEAF_TYPES, ConfigError, parse_set
 from emulator.experiments.studies import STUDIES, Study
 from emulator.experiments.sweep import EXECUTORS, SweepError, run_sweep
@@ -35,15 +37,14 @@ def _workers(text: str) -> int:
 
 def add_sweep_parser(commands: Any) -> None:
     """Register ``sweep`` on the entry point's subparsers (which print bad input as one line)."""
-    sweep = commands.add_parser(
+    sweep = subcommand(
+        commands,
         "sweep",
         help="run a grid of settings x seeds in parallel: results.csv, summary.json, plots",
         description="Every grid point x seed in virtual time, in parallel; resumable with the same --out.",
     )
     sweep.add_argument("--study", choices=sorted(STUDIES), help="a ready-made sweep; other options adjust it")
-    sweep.add_argument("--scenario", help="incident, remediated, healthy or FILE.toml (default incident)")
-    sweep.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
-    sweep.add_argument("--fault", dest="faults", action="append", default=[], metavar="KIND:AT:DURATION")
+    add_config_options(sweep, scenario_default=None, duration_as_text=True)
     sweep.add_argument(
         "--grid",
         action="append",
@@ -52,11 +53,11 @@ def add_sweep_parser(commands: Any) -> None:
         help=f"a swept key; `{GRID_FAULT}=KIND:AT:DURATION,...` sweeps faults",
     )
     sweep.add_argument("--seeds", metavar="A..B", help="seeds, both ends included")
-    sweep.add_argument("--duration", help="virtual run time, e.g. 6h (run.duration_s)")
     sweep.add_argument("--workers", type=_workers, help="parallel runs (default: every core)")
-    sweep.add_argument("--executor", choices=EXECUTORS, default="local")
+    sweep.add_argument("--executor", choices=EXECUTORS, default="local", help="where the runs go")
     sweep.add_argument("--scheduler", metavar="tcp://HOST:8786", help="Dask scheduler (with --executor dask)")
     sweep.add_argument("--out", type=Path, help="results folder (default sweep-STUDY or sweep-out)")
+    add_output_style(sweep, quiet="the closing line and failures")
 
 
 def _check_study_keys(study: Study) -> None:
@@ -126,12 +127,22 @@ def _print_table(summary: dict[str, Any], outcomes: tuple[str, ...]) -> None:
 
 
 def command_sweep(args: argparse.Namespace) -> int:
+    from emulator.cli.output import configure_logging
+
     spec, outcomes, out = spec_from_args(args)
+    check_output_folder("--out", out)
+    configure_logging(args.log_format, args.quiet)
     if args.scheduler and args.executor != "dask":
         raise ConfigError(f"invalid --scheduler {args.scheduler!r}: only used with --executor dask")
     try:
         outcome = run_sweep(
-            spec, out, workers=args.workers, executor=args.executor, scheduler=args.scheduler, plot_outcomes=outcomes
+            spec,
+            out,
+            workers=args.workers,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            plot_outcomes=outcomes,
+            show_progress=not args.quiet,
         )
     except SweepError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
@@ -151,7 +162,8 @@ def command_sweep(args: argparse.Namespace) -> int:
         f"{summary['failed']} failed -> {results}, {out / 'summary.json'}, "
         f"{len(outcome.plots)} plots in {out / 'plots'}"
     )
-    _print_table(summary, outcomes or tuple(path.stem for path in outcome.plots[:4]))
+    if not args.quiet:
+        _print_table(summary, outcomes or tuple(path.stem for path in outcome.plots[:4]))
     for failure in summary["failures"]:
         print(f"  failed seed={failure['seed']}: {failure['error']}\n    reproduce: {failure['command']}")
     return 0

@@ -22,7 +22,15 @@ from emulator.config.scenarios import SCENARIOS
 from emulator.config.tree import FAULT_KINDS, Config, FaultSpec
 from emulator.kernel.durations import parse_duration
 
-__all__ = ["ConfigError", "build_config", "field_metadata", "flatten_config", "parse_fault", "parse_set"]
+__all__ = [
+    "ConfigError",
+    "build_config",
+    "did_you_mean",
+    "field_metadata",
+    "flatten_config",
+    "parse_fault",
+    "parse_set",
+]
 
 MAX_SCENARIO_BYTES = 1 << 20  # a scenario file is a few lines; refuse anything near this
 MAX_TABLE_DEPTH = 8  # the config tree is 3 tables deep
@@ -68,7 +76,7 @@ def _leaf_types(cls: type, prefix: str = "") -> dict[str, Any]:
 LEAF_TYPES: dict[str, Any] = _leaf_types(Config)
 
 
-def _did_you_mean(word: object, choices: Iterable[str]) -> str:
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
     """'; did you mean X?' for the closest choice, or '' when none is close."""
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
@@ -142,9 +150,7 @@ def parse_fault(text: str, source: str = "--fault") -> FaultSpec:
     kind, at, duration = parts[:3]
     if kind not in FAULT_KINDS:
         allowed = ", ".join(FAULT_KINDS)
-        raise ConfigError(
-            f"invalid fault kind {kind!r} ({source}): allowed {allowed}{_did_you_mean(kind, FAULT_KINDS)}"
-        )
+        raise ConfigError(f"invalid fault kind {kind!r} ({source}): allowed {allowed}{did_you_mean(kind, FAULT_KINDS)}")
     try:
         at_s, duration_s = parse_duration(at), parse_duration(duration)
     except ValueError as exc:
@@ -201,7 +207,7 @@ def load_scenario(name_or_path: str) -> tuple[str, dict[str, Any], list[FaultSpe
     if not name_or_path.endswith(".toml"):
         raise ConfigError(
             f"invalid --scenario {name_or_path!r}: allowed {', '.join(SCENARIOS)} or a FILE.toml"
-            + _did_you_mean(name_or_path, SCENARIOS)
+            + did_you_mean(name_or_path, SCENARIOS)
         )
     shown = f"invalid --scenario {name_or_path!r}"
     try:
@@ -219,7 +225,7 @@ def load_scenario(name_or_path: str) -> tuple[str, dict[str, Any], list[FaultSpe
     base = table.pop("scenario", "incident")
     if base not in SCENARIOS:
         raise ConfigError(
-            f"invalid scenario={base!r} ({path}): allowed {', '.join(SCENARIOS)}{_did_you_mean(base, SCENARIOS)}"
+            f"invalid scenario={base!r} ({path}): allowed {', '.join(SCENARIOS)}{did_you_mean(base, SCENARIOS)}"
         )
     faults = _faults_from_toml(table.pop("faults", []), str(path))
     overrides = dict(SCENARIOS[base])
@@ -247,7 +253,7 @@ def build_config(
             continue
         if key not in LEAF_TYPES:
             raise ConfigError(
-                f"invalid {key}={raw!r} ({source_of[key]}): no such key{_did_you_mean(key, LEAF_TYPES)}; "
+                f"invalid {key}={raw!r} ({source_of[key]}): no such key{did_you_mean(key, LEAF_TYPES)}; "
                 "see `outage-emulator keys`"
             )
         flat[key] = _coerce(key, raw, LEAF_TYPES[key], source_of[key])
@@ -273,15 +279,3 @@ def field_metadata(key: str) -> Mapping[str, Any]:
     for part in path:
         owner = getattr(owner, part)
     return attrs.fields_dict(type(owner))[name].metadata
-
-
-def describe_keys() -> list[str]:
-    """One line per settable key with its default, for ``outage-emulator keys``; calibrated ones say so."""
-    defaults = flatten_config(Config())
-    lines = []
-    for key in sorted(LEAF_TYPES):
-        if key == "faults":
-            continue
-        calibrated = field_metadata(key).get("calibrated")
-        lines.append(f"{key} = {defaults[key]!r}" + (f"  # calibrated: {calibrated}" if calibrated else ""))
-    return lines

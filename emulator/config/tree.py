@@ -56,6 +56,8 @@ class FaultSpec:
 class RunConfig:
     duration_s: float = attrs.field(default=16 * 3600.0, validator=gt(0))
     sample_interval_s: float = attrs.field(default=60.0, validator=gt(0))
+    # The world's invariants are checked this often (virtual time); see README "Invariants".
+    invariant_check_interval_s: float = attrs.field(default=60.0, validator=gt(0))
 
 
 @attrs.frozen

@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["add_bench_parser", "command_bench"]
+__all__ = ["add_bench_arguments", "command_bench"]
 
 
 def _rss_bytes() -> int:
@@ -106,10 +106,10 @@ def _in_subprocess(kind: str, droplets: int, duration_s: float) -> dict[str, Any
     return dict(json.loads(completed.stdout.strip().splitlines()[-1]))
 
 
-def add_bench_parser(commands: Any) -> None:
-    bench = commands.add_parser("bench", help="benchmark the world against a plain SimPy lease loop")
+def add_bench_arguments(bench: argparse.ArgumentParser) -> None:
+    """``bench``'s own options (the CLI adds the shared ones)."""
     bench.add_argument("--sizes", default="1000,10000,100000", help="fleet sizes, comma separated")
-    bench.add_argument("--duration", default="1h", help="virtual time per size (default 1h)")
+    bench.add_argument("--duration", default="1h", help="virtual time per size")
     bench.add_argument("--skip-incident", action="store_true", help="do not time the default incident run")
     bench.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
 
@@ -135,10 +135,11 @@ def command_bench(args: argparse.Namespace) -> int:
         import simpy  # noqa: F401
     except ImportError:
         raise ConfigError("bench needs SimPy for its baseline: pip install -e '.[dev]'") from None
-    print(
-        f"{'droplets':>9} {'world checks/s':>15} {'world vs/ws':>12} {'simpy vs/ws':>12} "
-        f"{'ratio':>6} {'RSS/droplet':>12} {'teardown':>9}"
-    )
+    if not args.quiet:  # -q: the figures alone
+        print(
+            f"{'droplets':>9} {'world checks/s':>15} {'world vs/ws':>12} {'simpy vs/ws':>12} "
+            f"{'ratio':>6} {'RSS/droplet':>12} {'teardown':>9}"
+        )
     for droplets in sizes:
         world = _in_subprocess("world", droplets, duration_s)
         simpy_run = _in_subprocess("simpy", droplets, duration_s)

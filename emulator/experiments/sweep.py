@@ -154,9 +154,10 @@ class Progress:
     Small enough not to justify a dependency (tqdm/rich) in every install.
     """
 
-    def __init__(self, total: int, done: int, stream: TextIO | None = None) -> None:
+    def __init__(self, total: int, done: int, stream: TextIO | None = None, *, shown: bool = True) -> None:
         self.total, self.done, self.failed = total, done, 0
         self._stream = stream if stream is not None else sys.stderr
+        self._shown = shown
         self._live = self._stream.isatty()
         self._started = time.monotonic()
         self._fresh = 0
@@ -166,6 +167,8 @@ class Progress:
         self.done += 1
         self._fresh += 1
         self.failed += row.get("status") == "failed"
+        if not self._shown:
+            return
         if self._live:
             self._stream.write("\r" + self._line())
         elif self.done % self._step == 0 or self.done == self.total:
@@ -173,7 +176,7 @@ class Progress:
         self._stream.flush()
 
     def finish(self) -> None:
-        if self._live and self._fresh:
+        if self._shown and self._live and self._fresh:
             self._stream.write("\n")
             self._stream.flush()
 
@@ -197,6 +200,7 @@ def run_sweep(
     scheduler: str | None = None,
     plot_outcomes: tuple[str, ...] = (),
     progress_stream: TextIO | None = None,
+    show_progress: bool = True,
     on_row: Callable[[Row], None] | None = None,
 ) -> SweepOutcome:
     """Validate, run what is missing, then write ``summary.json`` and the plots.
@@ -214,7 +218,7 @@ def run_sweep(
     try:
         finished = store.open()
         pending = [task for task in spec.tasks() if task.key not in finished]
-        progress = Progress(len(pending) + len(finished), len(finished), progress_stream)
+        progress = Progress(len(pending) + len(finished), len(finished), progress_stream, shown=show_progress)
         try:
             for row in chosen.results(pending):
                 store.append(row)

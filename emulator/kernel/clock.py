@@ -193,7 +193,11 @@ class RealtimeClock(Clock):
         self.speed = float(speed)
         self._virtual_origin = float(start)
         self._real_origin: float | None = None
+        self._begun = trio.Event()
         self._wake_scope: trio.CancelScope | None = None
+        # How far behind its timers the world fell (virtual seconds): a world
+        # too big for its speed cannot keep up, and the user must be told.
+        self.max_lag_s = 0.0
 
     def now(self) -> float:
         if self._real_origin is None:
@@ -207,14 +211,25 @@ class RealtimeClock(Clock):
     def _earliest_changed(self) -> None:
         super()._earliest_changed()
         scope = self._wake_scope
-        if scope is not None and self._heap:
+        if scope is not None and self._heap and self._real_origin is not None:
             deadline = self._heap[0][_DEADLINE]
             assert isinstance(deadline, float)
             scope.deadline = min(scope.deadline, self._real_time_of(deadline))
 
+    def begin(self) -> None:
+        """Let time flow from now on.
+
+        Until then it stands at its start, so that building the world (tens of
+        thousands of tasks taking their first step) costs no virtual time: at
+        a high ``speed`` it would otherwise eat the first minutes of the run.
+        """
+        if not self._begun.is_set():
+            self._real_origin = trio.current_time()
+            self._begun.set()
+
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        self._real_origin = trio.current_time()
         task_status.started()
+        await self._begun.wait()
         try:
             while True:
                 deadline = self._next_deadline()
@@ -225,8 +240,15 @@ class RealtimeClock(Clock):
                     self._wake_scope = scope
                     await trio.sleep_forever()
                 self._wake_scope = None
-                self._fire_due(self.now())
+                now = self.now()
+                self.max_lag_s = max(self.max_lag_s, now - deadline)
+                self._fire_due(now)
         finally:
             # Freeze time where the run stopped: the report is built after
             # trio.run has returned, where Trio's clock can no longer be read.
-            self._virtual_origin, self._real_origin = self.now(), None
+            self.freeze(self.now())
+
+    def freeze(self, at: float) -> None:
+        """Stop time at ``at``: the run is over, and its tear-down takes no virtual time."""
+        if self._real_origin is not None:
+            self._virtual_origin, self._real_origin = at, None

@@ -4,16 +4,24 @@ Every actor reports what it did through :meth:`Trace.record`. All events feed
 a running SHA-256, so two runs with the same seed and config can be compared
 bit for bit (``trace_hash`` in the report) without keeping millions of events
 in memory; milestones are also kept (the printed timeline) and logged.
+
+Every :data:`CHECKPOINT_EVERY` events the running hash is noted
+(``checkpoints``), so two runs that differ can be told apart to within a
+window of events without keeping the events: ``outage-emulator replay`` and
+``diff`` re-run only up to that window, with a ``tap`` that sees each event.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import structlog
 
-__all__ = ["Trace"]
+__all__ = ["CHECKPOINT_EVERY", "Trace"]
+
+CHECKPOINT_EVERY = 1000  # events between noted hashes: ~40 bytes each in the report
 
 
 class _Now(Protocol):
@@ -32,6 +40,12 @@ class Trace:
         # bounded by the kinds of actor, not by the fleet.
         self.by_actor_kind: dict[str, int] = {}
         self._log = structlog.get_logger("emulator").bind(seed=seed)
+        # (events so far, virtual time, running hash): one per CHECKPOINT_EVERY events.
+        self.checkpoints: list[tuple[int, float, str]] = []
+        # Sees every event as (its number, from 1, and its hashed line); for replay and diff.
+        self.tap: Callable[[int, str], None] | None = None
+        # Told of every milestone as it is kept (e.g. the world's phase tracker).
+        self.milestone_listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def record(self, event: str, actor: str, **fields: Any) -> None:
         """One event; hashed, not kept."""
@@ -39,13 +53,21 @@ class Trace:
         kind = actor.split("-", 1)[0]
         self.by_actor_kind[kind] = self.by_actor_kind.get(kind, 0) + 1
         detail = ",".join(f"{key}={fields[key]}" for key in sorted(fields))
-        self._hasher.update(f"{self._clock.now():.6f}|{actor}|{event}|{detail}\n".encode())
+        line = f"{self._clock.now():.6f}|{actor}|{event}|{detail}"
+        self._hasher.update(f"{line}\n".encode())
+        if self.tap is not None:
+            self.tap(self.events, line)
+        if self.events % CHECKPOINT_EVERY == 0:
+            self.checkpoints.append((self.events, round(self._clock.now(), 3), self._hasher.copy().hexdigest()[:16]))
 
     def milestone(self, event: str, actor: str, **fields: Any) -> None:
         """A key event: hashed, kept for the timeline and logged."""
         self.record(event, actor, **fields)
         t = round(self._clock.now(), 3)
-        self.timeline.append({"t": t, "event": event, "actor": actor, **fields})
+        entry = {"t": t, "event": event, "actor": actor, **fields}
+        self.timeline.append(entry)
+        for listener in self.milestone_listeners:
+            listener(entry)
         self._log.info(event, vt=t, actor=actor, **fields)
 
     @property

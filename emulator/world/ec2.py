@@ -48,6 +48,12 @@ STATE_NAMES = {LeaseState.ACTIVE: "active", LeaseState.EXPIRED: "expired", Lease
 CONTROL_BUFFER = 16
 
 
+def _wasted_fraction(stats: DwfmStats) -> float | None:
+    """Of the work DWFM's workers finished, the share whose requester had given up."""
+    finished = stats.work[WorkOutcome.COMPLETED] + stats.work[WorkOutcome.WASTED]
+    return round(stats.work[WorkOutcome.WASTED] / finished, 4) if finished else None
+
+
 class Fleet:
     def __init__(
         self,
@@ -163,9 +169,7 @@ class Fleet:
         )
 
     async def _monitor(self) -> None:
-        await run_collapse_monitor(
-            clock=self._clock, config=self._config.dwfm, hosts=len(self._hosts), stats=self.stats, trace=self._trace
-        )
+        await run_collapse_monitor(clock=self._clock, config=self._config.dwfm, stats=self.stats, trace=self._trace)
 
     def snapshot(self) -> Snapshot:
         stats, ec2 = self.stats, self.ec2
@@ -203,6 +207,9 @@ class Fleet:
                 "work_wasted": stats.work[WorkOutcome.WASTED],
                 "work_rejected": stats.work[WorkOutcome.REJECTED],
                 "work_dropped": stats.work[WorkOutcome.DROPPED],
+                "work_gave_up": stats.gave_up,
+                "retries_refused_by_budget": stats.retries_refused,
+                "work_wasted_fraction": _wasted_fraction(stats),
                 "leases_not_active_at_end": stats.not_active(),
             },
             "ec2": {

@@ -2,13 +2,17 @@
 
 Each phase opens at one milestone and closes at another; a phase may recur
 (a soak with the fixes off races again after each repair).
+
+:class:`PhaseTracker` follows the milestones as they are recorded, so the
+metric snapshot (every sample, every invariant check) reads the open phases
+without rescanning a timeline that grows for as long as a soak runs.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PHASES", "phases_from_timeline"]
+__all__ = ["PHASES", "PhaseTracker", "phases_from_timeline"]
 
 # phase name -> (event that opens it, event that closes it)
 PHASES: dict[str, tuple[str, str]] = {
@@ -32,3 +36,29 @@ def phases_from_timeline(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]
                 current["end"] = entry["t"]
                 current = None
     return sorted(phases, key=lambda phase: (phase["start"], phase["name"]))
+
+
+class PhaseTracker:
+    """The phases so far, updated one milestone at a time (same result as :func:`phases_from_timeline`)."""
+
+    def __init__(self) -> None:
+        self.phases: list[dict[str, Any]] = []
+        self._current: dict[str, dict[str, Any]] = {}  # open phase name -> its interval
+        self._opens = {opens: name for name, (opens, _) in PHASES.items()}
+        self._closes = {closes: name for name, (_, closes) in PHASES.items()}
+
+    def observe(self, entry: dict[str, Any]) -> None:
+        event = entry["event"]
+        if (name := self._opens.get(event)) is not None and name not in self._current:
+            interval = {"name": name, "start": entry.get("since", entry["t"]), "end": None}
+            self._current[name] = interval
+            self.phases.append(interval)
+        elif (name := self._closes.get(event)) is not None and name in self._current:
+            self._current.pop(name)["end"] = entry["t"]
+
+    @property
+    def open(self) -> set[str]:
+        return set(self._current)
+
+    def in_order(self) -> list[dict[str, Any]]:
+        return sorted(self.phases, key=lambda phase: (phase["start"], phase["name"]))

@@ -16,8 +16,8 @@ from emulator.config.loading import flatten_config
 if TYPE_CHECKING:
     from emulator.world.world import World
 
+from emulator.kernel.clock import VirtualClock
 from emulator.world.aws_timeline import compare_with_aws
-from emulator.world.phases import phases_from_timeline
 from metrics.files import atomic_write
 
 __all__ = ["build_report", "write_report"]
@@ -32,11 +32,16 @@ def build_report(world: World, *, scenario: str, wall_seconds: float, error: str
         "config": flatten_config(world.config),
         "virtual_seconds": round(now, 3),
         "wall_seconds": round(wall_seconds, 3),
+        # Real time only: how far behind its timers the world fell (virtual s).
+        "realtime_max_lag_seconds": round(getattr(world.clock, "max_lag_s", 0.0), 3)
+        if not isinstance(world.clock, VirtualClock)
+        else None,
         "events": world.trace.events,
         "trace_hash": world.trace.hash,
         "trace_events_by_actor_kind": dict(sorted(world.trace.by_actor_kind.items())),
+        "trace_checkpoints": [list(checkpoint) for checkpoint in world.trace.checkpoints],
         "timeline": world.trace.timeline,
-        "phases": phases_from_timeline(world.trace.timeline),
+        "phases": world.phases.in_order(),
     }
     report.update(world.report_sections())
     report["aws_comparison"] = compare_with_aws(report)

@@ -17,6 +17,7 @@ import trio
 from emulator.config.tree import Config
 from emulator.kernel.clock import Clock, RealtimeClock, VirtualClock
 from emulator.world.crash import crashed_actor, innermost_error
+from emulator.world.invariants import InvariantViolated
 from emulator.world.report import build_report
 from emulator.world.world import Observer, World
 
@@ -30,11 +31,16 @@ class RunResult:
 
 
 class RunFailed(Exception):
-    """An actor crashed; ``partial`` holds the report as far as it got."""
+    """An actor crashed or an invariant broke; ``partial`` holds the report as far as it got.
 
-    def __init__(self, message: str, partial: dict[str, Any]) -> None:
+    ``replay_until`` is the virtual time of the failure: a replay of the same
+    config and seed to just past it reproduces it.
+    """
+
+    def __init__(self, message: str, partial: dict[str, Any], *, replay_until: float | None = None) -> None:
         super().__init__(message)
         self.partial = partial
+        self.replay_until = replay_until
 
 
 def make_clock(mode: str = "virtual", speed: float = 60.0) -> Clock:
@@ -63,10 +69,16 @@ def run_world(
         raise
     except Exception as exc:
         error = innermost_error(exc)
+        wall = time.perf_counter() - started
+        if isinstance(error, InvariantViolated):
+            message = f"{error} (seed {seed})"
+            partial = build_report(world, scenario=scenario, wall_seconds=wall, error=message)
+            partial["violated_invariant"] = {"name": error.name, "at": error.at, "detail": error.detail}
+            raise RunFailed(message, partial, replay_until=error.at) from exc
         actor = crashed_actor(exc) or "the runtime"
         message = f"{actor} crashed at virtual time {world.clock.now():.3f} s (seed {seed}): {error!r}"
-        partial = build_report(world, scenario=scenario, wall_seconds=time.perf_counter() - started, error=message)
+        partial = build_report(world, scenario=scenario, wall_seconds=wall, error=message)
         partial["crashed_actor"] = actor
-        raise RunFailed(f"internal error: {message}", partial) from exc
+        raise RunFailed(f"internal error: {message}", partial, replay_until=world.clock.now()) from exc
     report = build_report(world, scenario=scenario, wall_seconds=time.perf_counter() - started)
     return RunResult(report=report, world=world)

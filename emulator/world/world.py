@@ -17,6 +17,7 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 
 import trio
+import trio.testing
 
 from actors.operator.dns_runbook import run_dns_runbook
 from actors.operator.dwfm_runbook import run_dwfm_runbook
@@ -25,14 +26,15 @@ from actors.operator.stats import OperatorStats
 from actors.operator.throttle_runbook import run_throttle_relaxation
 from emulator.config.loading import ConfigError
 from emulator.config.tree import Config
-from emulator.kernel.clock import Clock, VirtualClock
+from emulator.kernel.clock import Clock, RealtimeClock, VirtualClock
 from emulator.kernel.determinism import actor_rng, seed_trio_scheduler
 from emulator.kernel.trace import Trace
 from emulator.world.dns import AZS, DnsSide
 from emulator.world.ec2 import Fleet
 from emulator.world.faults import schedule_faults
+from emulator.world.invariants import start_invariant_checker
 from emulator.world.network import NetworkSide
-from emulator.world.phases import phases_from_timeline
+from emulator.world.phases import PhaseTracker
 from metrics.schema import PHASE_NAMES, Snapshot
 
 __all__ = ["AZS", "Observer", "World"]
@@ -49,6 +51,8 @@ class World:
         self.seed = seed
         self.clock = clock
         self.trace = Trace(clock, seed)
+        self.phases = PhaseTracker()
+        self.trace.milestone_listeners.append(self.phases.observe)
         self.operator_stats = OperatorStats()
         self.dns = DnsSide(config, clock=clock, rng=self.rng, trace=self.trace)
         self._check_fault_targets()
@@ -84,7 +88,7 @@ class World:
 
     def metrics_snapshot(self) -> Snapshot:
         """Every metric of :mod:`metrics.schema`, read from the actors' own counters."""
-        open_phases = {phase["name"] for phase in phases_from_timeline(self.trace.timeline) if phase["end"] is None}
+        open_phases = self.phases.open
         return {
             "emulator_virtual_time_seconds": self.clock.now(),
             "emulator_phase_active": {(name,): float(name in open_phases) for name in PHASE_NAMES},
@@ -140,8 +144,15 @@ class World:
                 enactors=self.dns.enactor_controls,
                 trace=self.trace,
             )
+            start_invariant_checker(self.clock, self.config, self.metrics_snapshot)
+            if isinstance(self.clock, RealtimeClock):
+                # Time starts once every actor has taken its first step.
+                await trio.testing.wait_all_tasks_blocked()
+                self.clock.begin()
             await self.clock.sleep_until(config.run.duration_s)
             self.finished = True
+            if isinstance(self.clock, RealtimeClock):
+                self.clock.freeze(self.clock.now())  # tear-down takes no virtual time
             root.cancel_scope.cancel()
 
     async def _operator(self) -> None:
