@@ -36,6 +36,11 @@ class _Metrics:
         }
 
 
+def _taken(stats: OperatorStats) -> dict[str, int]:
+    """The runbook steps taken (every declared one is counted from 0)."""
+    return {action: n for action, n in stats.actions.items() if n}
+
+
 def _drain(channel: trio.MemoryReceiveChannel[Any]) -> list[Any]:
     received = []
     while True:
@@ -93,7 +98,7 @@ def test_the_dwfm_runbook_pages_on_collapse_then_throttles_and_restarts_the_most
         "then dwfm-c": [],  # under the limit: left alone
         "launcher": [SetLaunchThrottle(config.launch_throttle_per_s)],
     }
-    assert stats.actions == {"paged_dwfm": 1, "throttled_dwfm": 1, "restarted_dwfm_host": 2}
+    assert _taken(stats) == {"paged_dwfm": 1, "throttled_dwfm": 1, "restarted_dwfm_host": 2}
 
 
 def test_the_throttle_runbook_relaxes_the_launch_limit_in_stages_once_every_lease_is_back() -> None:
@@ -142,4 +147,4 @@ def test_the_throttle_runbook_relaxes_the_launch_limit_in_stages_once_every_leas
         SetLaunchThrottle(0.0),
     ]
     assert sent["host"] == [SetAdmission(enabled=False, max_queue=16)], "admission back to its configured setting"
-    assert stats.actions == {"throttled_dwfm": 1, "relaxed_launch_throttle": 3, "lifted_throttles": 1}
+    assert _taken(stats) == {"throttled_dwfm": 1, "relaxed_launch_throttle": 3, "lifted_throttles": 1}
