@@ -177,15 +177,21 @@ class DnsEnactor:
     def _note_result(self, endpoint: str, plan: Plan, result: TransactionResult, lateness: _Lateness) -> None:
         """Instrumentation only: read from the DNS stats the plan store keeps, not asked of it."""
         stats = self._stats
-        lag = stats.newest_generation - plan.generation
-        if lag > stats.enactor_max_lag_generations:
-            stats.enactor_max_lag_generations = lag
+        lag = self._note_lag(plan.generation)
         if result is TransactionResult.APPLIED:
             if lag > self._config.cleanup.keep_generations:
                 stats.stale_writes += 1
             if endpoint == self._regional:
                 stats.regional_write_lateness[self.name] = lateness.as_report(self._clock.now(), lag)
         self._trace.record("txn", self.name, endpoint=endpoint, generation=plan.generation, result=result.value)
+
+    def _note_lag(self, generation: int) -> int:
+        """Generations between ``generation`` and the newest plan, kept if the largest yet."""
+        stats = self._stats
+        lag = stats.newest_generation - generation
+        if lag > stats.enactor_max_lag_generations:
+            stats.enactor_max_lag_generations = lag
+        return lag
 
     async def _maybe_stall(self, endpoint: str, lateness: _Lateness) -> None:
         """The injected jitter: now and then a processing delay before an endpoint's transaction.
@@ -210,6 +216,9 @@ class DnsEnactor:
             if lateness is not None:
                 lateness.stall_s += self._stalled_until - now
             await self._clock.sleep_until(self._stalled_until)
+            # Held up, it fell behind whether or not it was mid-pass: the plans
+            # written meanwhile are generations it has not applied.
+            self._note_lag(self._stats.applied_generation[self.name])
 
     def _drain_controls(self) -> None:
         while True:
