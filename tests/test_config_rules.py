@@ -17,7 +17,7 @@ from emulator.config.loading import ConfigError, build_config
         ("nlb.traffic_fraction", "nan", "expected a finite number"),
         ("dns.route53.transaction_median_s", "inf", "expected a number of seconds"),
         ("dns.regional_position", "12", "must be < dns.endpoints=12"),
-        ("dns.enactor.stall_min_s", "400", "must be <= dns.enactor.stall_max_s=300.0"),
+        ("dns.enactor.stall_min_s", "400", "must be <= dns.enactor.stall_max_s=45.0"),
         ("nlb.failover_threshold", "0.9", "must be <= nlb.failover_restore_threshold=0.75"),
         ("ec2.droplets", "100000000", "at most 2,000,000"),
         ("dns.addresses_per_endpoint", "33", "at most 32"),

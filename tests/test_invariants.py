@@ -100,7 +100,7 @@ def test_replay_confirms_a_report_and_diff_names_the_first_divergent_event(
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     common = ["run", "-q", "--seed", "2", "--duration", "40m", "--set", "ec2.droplets=300"]
     assert main([*common, "--report", str(first)]) == 0
-    assert main([*common, "--set", "dwfm.state_check_interval_s=170", "--report", str(second)]) == 0
+    assert main([*common, "--set", "dns.route53.transaction_median_s=0.7", "--report", str(second)]) == 0
     capsys.readouterr()
     assert main(["replay", str(first)]) == 0
     assert "replay matches: trace_hash" in capsys.readouterr().out

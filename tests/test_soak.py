@@ -67,7 +67,7 @@ def test_soaks_let_incidents_recur_unless_the_user_says_otherwise(tmp_path: Path
 
 def test_with_the_fixes_off_a_soak_keeps_producing_incidents() -> None:
     """After the operator's repair the automation runs again, and the race strikes again."""
-    args = argparse.Namespace(scenario="incident", sets=[], duration=3 * 3600.0, speed=60.0)
+    args = argparse.Namespace(scenario="incident", sets=[], duration=4 * 3600.0, speed=60.0)
     _, config = build_config("incident", soak_overrides(args))
     report = run_world(config, seed=0).report
     assert report["dns"]["races"] >= 2

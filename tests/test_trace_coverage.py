@@ -10,9 +10,11 @@ from tests.helpers import run
 
 # A small world in which every stage acts within 90 virtual minutes: DynamoDB is
 # cut off for 20 minutes, leases lapse and DWFM collapses, launches and their
-# propagation back up, and NLB health checks flap.
+# propagation back up, and NLB health checks flap (every launch joins a target
+# group, so a small fleet gives the checkers enough new targets to flap).
 CASCADE: dict[str, Any] = {
     "run__duration_s": 5400,
+    "nlb__new_target_fraction": 1.0,
     "ec2__droplets": 600,
     "dwfm__hosts_per_az": 1,
     "dwfm__workers": 2,
