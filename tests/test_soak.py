@@ -66,8 +66,12 @@ def test_soaks_let_incidents_recur_unless_the_user_says_otherwise(tmp_path: Path
 
 
 def test_with_the_fixes_off_a_soak_keeps_producing_incidents() -> None:
-    """After the operator's repair the automation runs again, and the race strikes again."""
-    args = argparse.Namespace(scenario="incident", sets=[], duration=4 * 3600.0, speed=60.0)
+    """After the operator's repair the automation runs again, and the race strikes again.
+
+    The first race comes when the Enactors' timing makes it (minutes to hours in), and the
+    operator's repair takes about 2.6 h after it: 6 h leave room for a second one. DNS does
+    not depend on the fleet, so a small one keeps the run short."""
+    args = argparse.Namespace(scenario="incident", sets=["ec2.droplets=500"], duration=6 * 3600.0, speed=60.0)
     _, config = build_config("incident", soak_overrides(args))
     report = run_world(config, seed=0).report
     assert report["dns"]["races"] >= 2
