@@ -19,6 +19,13 @@ def _run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, 
     return code, out, err
 
 
+def test_a_run_in_which_nothing_broke_says_so_instead_of_an_empty_timeline(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run_cli(capsys, "run", "--scenario", "healthy", "--duration", "10m")
+    assert code == 0
+    assert "Timeline: no milestones in this run" in out
+    assert "Timeline (virtual time" not in out and "Summary" in out
+
+
 def test_run_prints_timeline_and_summary_and_writes_the_report(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -40,8 +40,13 @@ def configure_logging(log_format: str, quiet: bool) -> None:
 
 
 def print_timeline(report: dict[str, Any]) -> None:
+    entries = annotate(report)
+    if not entries:
+        # A healthy or remediated run: say so rather than print a header over nothing.
+        print("Timeline: no milestones in this run (no stage of the chain broke).")
+        return
     print("Timeline (virtual time since start | as PDT, anchored on the first DynamoDB error | AWS's):")
-    for entry, clock, aws in annotate(report):
+    for entry, clock, aws in entries:
         details = " ".join(f"{k}={v}" for k, v in entry.items() if k not in ("t", "event", "actor"))
         line = f"  {format_duration(entry['t'])} {clock or '':>5}  {entry['event']:<31} {entry['actor']:<24} {details}"
         print(f"{line.rstrip():<118} [AWS {aws}]" if aws else line.rstrip())
