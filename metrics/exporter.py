@@ -9,14 +9,24 @@ before anything runs.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, start_http_server
 
-__all__ = ["DEFAULT_ADDR", "ExporterError", "serve_metrics"]
+__all__ = ["DEFAULT_ADDR", "ExporterError", "metrics_url", "serve_metrics", "url_host"]
 
 DEFAULT_ADDR = "127.0.0.1"
+
+
+def url_host(addr: str) -> str:
+    """``addr`` as it goes in a URL: an IPv6 address in brackets."""
+    return f"[{addr}]" if ":" in addr else addr
+
+
+def metrics_url(addr: str, port: int) -> str:
+    return f"http://{url_host(addr)}:{port}/metrics"
 
 
 class ExporterError(Exception):
@@ -30,7 +40,13 @@ def serve_metrics(registry: CollectorRegistry, port: int, addr: str = DEFAULT_AD
         server, thread = start_http_server(port, addr=addr, registry=registry)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise ExporterError(f"invalid --metrics-port {port}: cannot listen on {addr}:{port} ({reason})") from None
+        # A port taken or privileged is the port's fault; anything else (no such
+        # address here, a name that does not resolve) is the address's.
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            field = f"--metrics-port {port}"
+        else:
+            field = f"--metrics-addr {addr!r}"
+        raise ExporterError(f"invalid {field}: cannot listen on {url_host(addr)}:{port} ({reason})") from None
     try:
         yield int(server.server_port)
     finally:

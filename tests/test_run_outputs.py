@@ -92,6 +92,33 @@ def test_a_metrics_port_in_use_is_one_line_exit_2_and_nothing_written(
     assert not report.exists()
 
 
+@pytest.mark.parametrize(
+    ("flags", "complaint"),
+    [
+        (["--metrics-addr", "999.1.1.1", "--metrics-port", "0"], "invalid --metrics-addr '999.1.1.1': expected an IPv"),
+        (["--metrics-addr", "127.0.0.1"], "invalid --metrics-addr '127.0.0.1': it needs --metrics-port"),
+        (["--metrics-addr", "192.0.2.1", "--metrics-port", "0"], "invalid --metrics-addr '192.0.2.1': cannot listen"),
+    ],
+)
+def test_a_bad_or_lone_metrics_address_is_one_line_naming_the_address_and_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, flags: list[str], complaint: str
+) -> None:
+    report = tmp_path / "report.json"
+    try:
+        code = main(["run", "--duration", "10m", *flags, "--report", str(report)])
+    except SystemExit as refused:  # argparse's own refusal of a malformed value
+        code = int(str(refused.code))
+    _, err = capsys.readouterr()
+    assert code == 2 and complaint in err and len(err.strip().splitlines()) == 1
+    assert not report.exists()
+
+
+def test_an_ipv6_metrics_address_is_printed_in_brackets(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", "-q", "--duration", "1m", "--metrics-addr", "::1", "--metrics-port", "0"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "Serving metrics on http://[::1]:" in out
+
+
 def test_a_recording_too_long_to_keep_is_refused_before_running(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ written, as a :class:`~emulator.config.loading.ConfigError`: one line, exit 2.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from prometheus_client import CollectorRegistry
 from emulator.config.loading import ConfigError
 from emulator.config.tree import Config
 from emulator.world.world import Observer
-from metrics.exporter import DEFAULT_ADDR, ExporterError, serve_metrics
+from metrics.exporter import DEFAULT_ADDR, ExporterError, metrics_url, serve_metrics
 from metrics.factory import Metrics, build_metrics
 from metrics.recorder import DEFAULT_MAX_SAMPLES, Recorder
 
@@ -48,13 +49,31 @@ def _port(text: str) -> int:
     return value
 
 
+def _address(text: str) -> str:
+    """An address to listen on: an IPv4 or IPv6 literal, or ``localhost``."""
+    if text == "localhost":
+        return text
+    try:
+        return str(ipaddress.ip_address(text.strip("[]")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid --metrics-addr {text!r}: expected an IPv4 or IPv6 address (such as 127.0.0.1, 0.0.0.0 or ::1)"
+        ) from None
+
+
 def add_metrics_options(parser: argparse.ArgumentParser, *, default_port: int | None = None) -> None:
     """``--metrics-port`` / ``--metrics-addr``, shared by ``run`` and ``soak``."""
     where = f" (default {default_port})" if default_port is not None else ""
     parser.add_argument(
         "--metrics-port", type=_port, default=default_port, metavar="N", help=f"serve /metrics on this port{where}"
     )
-    parser.add_argument("--metrics-addr", default=DEFAULT_ADDR, metavar="ADDR", help=f"default {DEFAULT_ADDR}")
+    parser.add_argument(
+        "--metrics-addr",
+        type=_address,
+        default=None,
+        metavar="ADDR",
+        help=f"the address to serve /metrics on (default {DEFAULT_ADDR}: this machine only)",
+    )
 
 
 def add_run_output_options(parser: argparse.ArgumentParser) -> None:
@@ -66,13 +85,13 @@ def add_run_output_options(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def serving(metrics: Metrics, port: int | None, addr: str) -> Iterator[int | None]:
+def serving(metrics: Metrics, port: int | None, addr: str | None) -> Iterator[int | None]:
     """Serve ``metrics`` while the block runs (if a port was asked for); yields the bound port."""
     if port is None:
         yield None
         return
     try:
-        with serve_metrics(metrics.registry, port, addr) as bound:
+        with serve_metrics(metrics.registry, port, addr or DEFAULT_ADDR) as bound:
             yield bound
     except ExporterError as exc:
         raise ConfigError(str(exc)) from None
@@ -130,6 +149,8 @@ def open_run_outputs(args: argparse.Namespace, config: Config) -> Iterator[RunOu
     wants_files = args.openmetrics is not None or args.plot is not None
     if wants_files:
         _check_recording(args, config)
+    if args.metrics_port is None and args.metrics_addr is not None:
+        raise ConfigError(f"invalid --metrics-addr {args.metrics_addr!r}: it needs --metrics-port N to serve anything")
     if not wants_files and args.metrics_port is None:
         yield RunOutputs(recorder=None, openmetrics=None, plot=None)
         return
@@ -137,5 +158,5 @@ def open_run_outputs(args: argparse.Namespace, config: Config) -> Iterator[RunOu
     recorder = Recorder(metrics, keep=DEFAULT_MAX_SAMPLES if wants_files else 0)
     with serving(metrics, args.metrics_port, args.metrics_addr) as port:
         if port is not None:
-            print(f"Serving metrics on http://{args.metrics_addr}:{port}/metrics", flush=True)
+            print(f"Serving metrics on {metrics_url(args.metrics_addr or DEFAULT_ADDR, port)}", flush=True)
         yield RunOutputs(recorder=recorder, openmetrics=args.openmetrics, plot=args.plot, port=port)

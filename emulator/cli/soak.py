@@ -33,6 +33,7 @@ from emulator.kernel.durations import parse_duration
 from emulator.world.report import write_report
 from emulator.world.runner import RunFailed, run_world
 from emulator.world.world import Observer
+from metrics.exporter import DEFAULT_ADDR, metrics_url
 from metrics.factory import build_metrics
 from metrics.recorder import Recorder
 
@@ -93,9 +94,10 @@ def command_soak(args: argparse.Namespace) -> int:
     if not args.quiet:  # -q: the final summary only
         observers.append(status.observer(args.status_every, args.speed))
     with serving(metrics, args.metrics_port, args.metrics_addr) as port:
+        assert port is not None  # soak always serves (its port has a default)
         print(
             f"Soak: scenario={scenario} seed={args.seed} speed={args.speed:g}x, metrics on "
-            f"http://{args.metrics_addr}:{port}/metrics; Ctrl-C to stop",
+            f"{metrics_url(args.metrics_addr or DEFAULT_ADDR, port)}; Ctrl-C to stop",
             file=sys.stderr if args.quiet else sys.stdout,
             flush=True,
         )
