@@ -13,6 +13,8 @@ __all__ = ["CleanupConfig", "DnsConfig", "EnactorConfig", "PlannerConfig", "Rout
 
 @attrs.frozen
 class PlannerConfig:
+    # A new generation-numbered plan this often; with keep_generations it sets how
+    # soon an Enactor's plan counts as old enough to be cleaned up (10 x 5 s = 50 s).
     interval_s: float = attrs.field(default=5.0, validator=gt(0))
 
 
@@ -27,11 +29,18 @@ class EnactorConfig:
     stall_probability: float = attrs.field(
         default=0.001, validator=[ge(0), le(1)], metadata={"calibrated": "AWS: 'unusually high delays' (no figure)"}
     )
+    # The shortest injected processing delay.
     stall_min_s: float = attrs.field(default=1.0, validator=ge(0), metadata={"calibrated": "no AWS figure"})
+    # The longest injected processing delay.
     stall_max_s: float = attrs.field(default=45.0, validator=ge(0), metadata={"calibrated": "no AWS figure"})
+    # After a lost lock, the Enactor waits uniform(0, min(cap, base x 2^attempt)): capped
+    # exponential backoff with full jitter, which is how a late Enactor falls further behind.
     backoff_base_s: float = attrs.field(default=0.5, validator=gt(0))
+    # The ceiling of that backoff.
     backoff_cap_s: float = attrs.field(default=8.0, validator=gt(0))
+    # With no plan newer than the one applied, an Enactor looks again after this.
     idle_poll_s: float = attrs.field(default=2.0, validator=gt(0))
+    # A stuck Enactor (an endpoint's active plan deleted) checks again after this.
     stuck_retry_s: float = attrs.field(default=30.0, validator=gt(0))
     # How long an Enactor waits for the plan store, Route 53 or clean-up to
     # answer before it gives the request up (they answer in the same instant
@@ -51,8 +60,12 @@ class Route53Config:
     other endpoints here. The injected jitter (``dns.enactor``) is the same for all.
     """
 
+    # The median time a change batch on an ordinary endpoint holds its lock.
     transaction_median_s: float = attrs.field(default=0.8, validator=gt(0))
+    # The spread of that time (the log-normal's sigma; 0: every batch takes the median).
     transaction_sigma: float = attrs.field(default=0.5, validator=ge(0))
+    # How many times longer the regional endpoint's batch holds its lock: the queue on
+    # that lock is where the race comes from (below about 8 it fades; README).
     regional_record_set_factor: float = attrs.field(
         default=10.0,
         validator=ge(1),
@@ -62,18 +75,27 @@ class Route53Config:
 
 @attrs.frozen
 class CleanupConfig:
+    # Plans more than this many generations older than the one just applied are deleted.
     keep_generations: int = attrs.field(default=10, validator=ge(1))
+    # How long clean-up takes before it lists and deletes (its own work, not a wait).
     latency_s: float = attrs.field(default=1.0, validator=ge(0))
 
 
 @attrs.frozen
 class DnsConfig:
+    # DynamoDB endpoints each plan covers and each Enactor walks, one transaction each.
     endpoints: int = attrs.field(default=12, validator=ge(1))
+    # Where the regional endpoint comes in the walk (0: first).
     regional_position: int = attrs.field(default=0, validator=ge(0))
+    # Independent DNS Enactors (one per AZ in us-east-1's design); with one there is no race.
     enactors: int = attrs.field(default=3, validator=ge(1))
+    # Load balancer addresses a plan gives each endpoint.
     addresses_per_endpoint: int = attrs.field(default=4, validator=ge(1))
+    # AWS's fix 2: the freshness check holds at write time (a commit conditional on the generation).
     race_fix: bool = False
+    # AWS's fix 3: clean-up never deletes an active or recent plan, and an empty plan is refused.
     plan_protection: bool = False
+    # AWS's fix 1, the off-switch: false and no Enactor applies any plan.
     automation_enabled: bool = True
     planner: PlannerConfig = attrs.Factory(PlannerConfig)
     enactor: EnactorConfig = attrs.Factory(EnactorConfig)

@@ -24,7 +24,10 @@ __all__ = ["ClientConfig", "DynamoDBConfig", "ResolverConfig", "ServiceConfig", 
 
 @attrs.frozen
 class ResolverConfig:
+    # How long a resolver keeps an answer with addresses.
     ttl_s: float = attrs.field(default=60.0, validator=ge(0))
+    # How long it keeps an empty answer: longer, which is why clients kept failing after
+    # the records were restored (AWS: recovered as cached answers expired).
     negative_ttl_s: float = attrs.field(default=900.0, validator=ge(0))
     # A resolver that gets no answer from Route 53 in time answers empty and
     # caches nothing (as a SERVFAIL would); Route 53 answers at once by default.
@@ -35,7 +38,10 @@ class ResolverConfig:
 class ServiceConfig:
     """The DynamoDB service task: latency, a token bucket of throughput, a bounded backlog."""
 
+    # Time to answer a request that finds capacity (0: in the instant it is sent).
     latency_s: float = attrs.field(default=0.0, validator=ge(0))
+    # Throughput in items (reads/writes); lower it below the load to make DynamoDB itself
+    # the bottleneck.
     capacity_items_per_s: float = attrs.field(default=1_000_000.0, validator=gt(0))
     # Unused capacity is kept as credit for bursts, up to this many seconds of
     # it (DynamoDB keeps up to five minutes).
@@ -54,7 +60,9 @@ class ClientConfig:
 
 @attrs.frozen
 class WorkloadConfig:
+    # Customer clients of DynamoDB besides DWFM (each with its own resolver).
     clients: int = attrs.field(default=3, validator=ge(0))
+    # Requests each customer client makes (their failures are the incident's DynamoDB errors).
     rate_per_s: float = attrs.field(default=0.2, validator=gt(0))
 
 

@@ -27,10 +27,13 @@ def calibrated(default: float, gap: str, *, positive: bool = False) -> float:
 class OperatorConfig:
     """AWS's engineers as an automated runbook."""
 
+    # The operator's runbooks at all (false: nobody repairs anything).
     enabled: bool = True
     # How often the runbooks look at the metrics (an on-call's alert evaluation).
     poll_s: float = attrs.field(default=60.0, validator=gt(0))
+    # From the page on an empty regional endpoint to DNS identified as the cause.
     detect_delay_s: float = calibrated(3000.0, "23:48 errors start -> 00:38 DNS identified as the cause (50 min)")
+    # From DNS identified to every DNS record restored by hand.
     dns_repair_delay_s: float = calibrated(6420.0, "00:38 DNS identified -> 02:25 all DNS records restored (107 min)")
     # AWS disabled the DNS automation worldwide after repairing the records;
     # turn this off (as soaks do) to let the race recur after each repair.
@@ -41,13 +44,17 @@ class OperatorConfig:
     dwfm_action_delay_s: float = calibrated(
         5160.0, "02:48 DWFM seen collapsed (as emulated) -> 04:14 DWFM throttled, hosts restarted (86 min)"
     )
+    # The queue size each DWFM host is throttled to (new work refused beyond it).
     dwfm_throttle_max_queue: int = attrs.field(default=16, validator=ge(1))
+    # The launch rate EC2 is throttled to meanwhile (0: no launch limit).
     launch_throttle_per_s: float = attrs.field(default=0.2, validator=ge(0))
+    # Between restarts of the congested DWFM hosts, most congested first (0: the poll interval).
     dwfm_restart_interval_s: float = attrs.field(default=720.0, validator=ge(0))
     # After leases are back, relax the launch throttle in stages (11:23 -> 13:50).
     relax_throttles_delay_s: float = calibrated(
         21300.0, "05:28 every droplet leased again -> 11:23 operators start relaxing throttles (355 min)"
     )
+    # Between the stages of relaxing, each doubling the launch limit.
     relax_stage_interval_s: float = calibrated(
         1800.0, "11:23 relaxing starts -> 13:50 EC2 fully recovered, over the doubling stages", positive=True
     )
@@ -58,10 +65,13 @@ class OperatorConfig:
     nlb_page_transitions_per_s: float = attrs.field(
         default=0.35, validator=gt(0), metadata={"calibrated": "pages on the 06:52 flapping of the default incident"}
     )
+    # The window that rate is taken over (a rate() in the alert rule's terms).
     nlb_page_window_s: float = attrs.field(default=900.0, validator=gt(0))
+    # From the NLB page to automatic failover disabled.
     disable_failover_delay_s: float = calibrated(
         9840.0, "06:52 NLB flapping detected -> 09:36 automatic failover disabled (164 min)"
     )
+    # From failover disabled to re-enabled.
     reenable_failover_delay_s: float = calibrated(
         16380.0, "09:36 automatic failover disabled -> 14:09 re-enabled (273 min)"
     )

@@ -54,7 +54,9 @@ class FaultSpec:
 
 @attrs.frozen
 class RunConfig:
+    # Virtual time the run plays (16 h covers AWS's whole timeline, 23:48 to 14:09).
     duration_s: float = attrs.field(default=16 * 3600.0, validator=gt(0))
+    # How often a recording (--openmetrics, --plot, the /metrics exporter) samples the metrics.
     sample_interval_s: float = attrs.field(default=60.0, validator=gt(0))
     # The world's invariants are checked this often (virtual time); see README "Invariants".
     invariant_check_interval_s: float = attrs.field(default=60.0, validator=gt(0))
