@@ -27,7 +27,10 @@ __all__ = ["DwfmBackoffConfig", "DwfmConfig", "DwfmRetryBudgetConfig", "DwfmThro
 
 @attrs.frozen
 class Ec2Config:
+    # Physical hosts in the fleet, spread over the AZs and their DWFM hosts; each holds one lease.
+    # More droplets per DWFM host means a bigger burst of lapsed leases when DynamoDB returns.
     droplets: int = attrs.field(default=5000, validator=ge(0))
+    # Customers' new launches (Poisson arrivals, 0: none); each needs a droplet with an active lease.
     launch_rate_per_s: float = attrs.field(default=1.0, validator=ge(0))
     # Random droplets a launch tries before failing with InsufficientCapacity.
     placement_attempts: int = attrs.field(default=3, validator=ge(1))
@@ -52,7 +55,10 @@ class Ec2Config:
 class DwfmThrottleConfig:
     """Admission control by the size of the waiting queue (AWS remediation 6)."""
 
+    # Refuse new lease requests while a host's queue is full; refused droplets are invited again.
     enabled: bool = False
+    # Queue length per host at which new requests are refused: a queue the workers serve within one
+    # timeout has no requester give up on it.
     max_queue: int = attrs.field(default=16, validator=ge(1))
 
 
@@ -69,8 +75,11 @@ class DwfmBackoffConfig:
     and the third 1,200 s (README). Not calibrated: a remedy's setting.
     """
 
+    # Wait a jittered, growing time before each retry instead of retrying at once.
     enabled: bool = False
+    # Cap on the first retry's wait, doubled at each later retry (the wait is uniform below it).
     base_s: float = attrs.field(default=600.0, validator=gt(0))
+    # Ceiling on that cap, however many retries: bounds how long one droplet waits between tries.
     max_s: float = attrs.field(default=3600.0, validator=gt(0))
 
 
@@ -86,8 +95,11 @@ class DwfmRetryBudgetConfig:
     finds no token waits, parked at its host, until one accrues.
     """
 
+    # Make every retry take a token from its host's bucket, so retries cannot outrun the workers.
     enabled: bool = False
+    # Refill rate, as a fraction of the host's capacity (workers / work_service_s).
     capacity_fraction: float = attrs.field(default=0.5, validator=[gt(0), le(1)])
+    # Bucket size, in seconds of refill: how many retries may go at once after a quiet spell.
     burst_s: float = attrs.field(default=60.0, validator=ge(0))
 
 
@@ -95,10 +107,17 @@ class DwfmRetryBudgetConfig:
 class DwfmConfig:
     """DropletWorkflow Manager: leases, state checks, and its work queues."""
 
+    # DWFM hosts in each AZ; the AZ's droplets are split among them, each host with its own queue.
     hosts_per_az: int = attrs.field(default=2, validator=ge(1))
+    # Workers per host re-establishing leases in parallel: with work_service_s, the host's capacity.
     workers: int = attrs.field(default=8, validator=ge(1))
+    # A lease lapses when no successful state check renews it within this long: DynamoDB must be out
+    # for about this long before leases lapse. A droplet without a lease takes no new instances.
     lease_ttl_s: float = attrs.field(default=1800.0, validator=gt(0))
+    # Every droplet is checked once in this interval, at a random phase: a successful check
+    # renews its lease, or finds it lapsed and offers re-establishment.
     state_check_interval_s: float = attrs.field(default=180.0, validator=gt(0))
+    # Hosts check the droplets due once per tick, one DynamoDB request per host and tick.
     check_tick_s: float = attrs.field(default=5.0, validator=gt(0))
     # Mean time a worker spends re-establishing one lease; each item's time is
     # drawn from an exponential distribution (the host's seeded generator).
@@ -110,7 +129,10 @@ class DwfmConfig:
     # Optional, unmodelled contention (off): service time x (1 + this * depth),
     # capped. The collapse does not need it; DynamoDB stayed healthy after 02:25.
     service_slowdown_per_queued: float = attrs.field(default=0.0, validator=ge(0))
+    # Upper bound on that contention factor (only with the slowdown above it set).
     service_max_slowdown: float = attrs.field(default=20.0, validator=ge(1))
+    # A droplet waits this long for its lease before it gives up and asks again; its old request
+    # stays queued and is done anyway, wasted: the loop that sustains the collapse.
     work_timeout_s: float = attrs.field(default=300.0, validator=gt(0))
     # Retries per workflow (-1: unlimited, as in the incident). A lease out of
     # retries waits for its next state check, which starts a new workflow.
@@ -125,5 +147,8 @@ class DwfmConfig:
     # samples, the window, and the useful fraction of finished work below
     # which DWFM counts as collapsed. Not calibrated.
     collapse_sample_s: float = attrs.field(default=30.0, validator=gt(0))
+    # How long the low useful fraction must last before DWFM counts as collapsed, and the span
+    # over which that fraction is measured.
     collapse_window_s: float = attrs.field(default=300.0, validator=gt(0))
+    # DWFM counts as collapsed while less than this share of its finished work was useful.
     collapse_goodput_fraction: float = attrs.field(default=0.1, validator=[ge(0), le(1)])

@@ -19,7 +19,9 @@ class NetworkThrottleConfig:
     tells the launcher (``SetLaunchAdmission``) when admission opens or closes.
     """
 
+    # Close launch admission while the backlog is at max_queue or more, so new launches stop growing it.
     enabled: bool = False
+    # Backlog (queued plus blocked work) at or above which new launches are refused.
     max_queue: int = attrs.field(default=200, validator=ge(1))
 
 
@@ -27,10 +29,18 @@ class NetworkThrottleConfig:
 class NetworkManagerConfig:
     """Propagation of network state for launched and terminated instances."""
 
+    # Workers propagating state in parallel: with step_service_s, how fast a backlog drains.
     workers: int = attrs.field(default=16, validator=ge(1))
+    # Time one worker takes to apply an instance's state to one of its four places,
+    # before contention from the backlog.
     step_service_s: float = attrs.field(default=0.4, validator=gt(0))
+    # Contention: each step takes (1 + this x backlog) times longer, capped below;
+    # a long backlog slows its own drain.
     slowdown_per_queued: float = attrs.field(default=0.0008, validator=ge(0))
+    # Upper bound on that contention factor.
     max_slowdown: float = attrs.field(default=3.0, validator=ge(1))
+    # Work for a droplet without a lease waits aside and is retried at this period once the
+    # lease is back: how the delayed work arrives as one backlog.
     blocked_retry_s: float = attrs.field(default=60.0, validator=gt(0))
     # Propagation counts as slow while a step waits longer than this in the queue.
     latency_alarm_s: float = attrs.field(default=60.0, validator=gt(0))

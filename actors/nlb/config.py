@@ -15,32 +15,54 @@ __all__ = ["NlbConfig", "VelocityControlConfig"]
 class VelocityControlConfig:
     """Limit the capacity one load balancer may remove by failover (remediation 4)."""
 
+    # Refuse failovers that would take out too many AZ nodes of one load balancer.
     enabled: bool = False
+    # Most of a load balancer's AZ nodes that may be out of DNS at once, or taken out
+    # within window_s.
     max_removal_fraction: float = attrs.field(default=0.34, validator=[ge(0), le(1)])
+    # Span over which failovers count towards that limit.
     window_s: float = attrs.field(default=3600.0, validator=gt(0))
 
 
 @attrs.frozen
 class NlbConfig:
+    # Network Load Balancers, each with a node in every AZ; each checks and fails over on its own.
     load_balancers: int = attrs.field(default=4, validator=ge(1))
+    # Targets (EC2 instances) in each AZ of each load balancer at the start.
     targets_per_az: int = attrs.field(default=12, validator=ge(1))
     # Client traffic as a fraction of a load balancer's full capacity.
     traffic_fraction: float = attrs.field(default=0.6, validator=[ge(0), le(1)])
     # Share of successful launches that join a target group (autoscaling churn).
     new_target_fraction: float = attrs.field(default=0.2, validator=[ge(0), le(1)])
+    # Each target is checked once per interval, by the checker of a random AZ.
     health_check_interval_s: float = attrs.field(default=10.0, validator=gt(0))
+    # A check delayed longer than this by the checker's backlog fails, even for a healthy target.
     check_timeout_s: float = attrs.field(default=10.0, validator=gt(0))
+    # Consecutive passed checks that put a target back in service.
     healthy_threshold: int = attrs.field(default=3, validator=ge(1))
+    # Consecutive failed checks that take a target out of service.
     unhealthy_threshold: int = attrs.field(default=2, validator=ge(1))
+    # Load balancers and checkers work in ticks of this length: check requests, results, failover.
     tick_s: float = attrs.field(default=5.0, validator=gt(0))
+    # Work units one AZ's checker hosts get through per second; beyond it, checks are delayed.
     checker_capacity_per_s: float = attrs.field(default=8.0, validator=gt(0))
+    # Work units one health check costs its checker.
     check_cost: float = attrs.field(default=1.0, validator=ge(0))
+    # Work units a target taken out of service costs, spread over every AZ's checkers (a fifth to
+    # put it back): flapping loads the checkers, which delays checks, which fails targets.
     transition_cost: float = attrs.field(default=25.0, validator=ge(0))
+    # Take an AZ's node out of DNS when too few of its targets are healthy (the operator can switch
+    # it off, as AWS did); it is failover that removes a whole AZ of capacity.
     automatic_failover: bool = True
+    # Healthy fraction of an AZ's targets below which its node is taken out of DNS.
     failover_threshold: float = attrs.field(default=0.5, validator=[ge(0), le(1)])
+    # Healthy fraction at or above which a failed-over node goes back into DNS.
     failover_restore_threshold: float = attrs.field(default=0.75, validator=[ge(0), le(1)])
     # The fix for the incident's NLB cascade: no health checks before propagation.
     wait_for_propagation: bool = False
     velocity_control: VelocityControlConfig = attrs.Factory(VelocityControlConfig)
+    # Span over which health transitions are counted for the flapping alarm.
     flapping_window_s: float = attrs.field(default=300.0, validator=gt(0))
+    # Transitions past registration within that window that start the flapping alarm (it ends
+    # under a quarter of this).
     flapping_transitions: int = attrs.field(default=40, validator=ge(1))
