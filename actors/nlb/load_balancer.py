@@ -293,17 +293,22 @@ class LoadBalancer:
         if capacity < stats.min_capacity_fraction:
             stats.min_capacity_fraction = capacity
         traffic = self._config.traffic_fraction * sum(len(group) for group in groups)
+        causes = stats.connection_errors_by_cause
         if not nodes:
             errors = traffic
+            causes["no_nodes_in_dns"] += traffic * seconds
         else:
             share = traffic / nodes
-            errors = 0.0
+            dead = over = 0.0
             for az, group in enumerate(groups):
                 if not in_dns[az]:
                     continue
                 serving, working = group.serving()
                 sent_to_dead = share * (serving - working) / serving if serving else share
-                overflow = max(0.0, share - sent_to_dead - working)
-                errors += sent_to_dead + overflow
+                dead += sent_to_dead
+                over += max(0.0, share - sent_to_dead - working)
+            errors = dead + over
+            causes["no_connectivity"] += dead * seconds
+            causes["overflow"] += over * seconds
         stats.connection_errors += errors * seconds
         return traffic * seconds, errors * seconds

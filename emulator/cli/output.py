@@ -93,6 +93,13 @@ def print_summary(report: dict[str, Any]) -> None:
         f"min_capacity={nlb['min_capacity_fraction']:.2f} connection_errors={nlb['connection_errors']:.0f} "
         f"healthcheck_max_delay={nlb['healthcheck_max_delay_seconds']:.0f}s"
     )
+    causes = {cause: value for cause, value in nlb.get("connection_errors_by_cause", {}).items() if value >= 0.5}
+    if causes:
+        print(
+            "    connection errors by cause: "
+            + " ".join(f"{cause}={value:.0f}" for cause, value in causes.items())
+            + (" (targets in service before their network state propagated)" if "no_connectivity" in causes else "")
+        )
     lag = report.get("realtime_max_lag_seconds")
     if lag is not None and lag > LAG_WARNING_S:
         print(

@@ -194,6 +194,9 @@ class NetworkSide:
                 "failovers_refused": nlb.failovers_refused,
                 "min_capacity_fraction": round(nlb.min_capacity_fraction, 4),
                 "connection_errors": round(nlb.connection_errors, 1),
+                "connection_errors_by_cause": {
+                    cause: round(value, 1) for cause, value in nlb.connection_errors_by_cause.items()
+                },
                 "healthcheck_max_delay_seconds": round(nlb.healthcheck_max_delay_s, 3),
             },
         }
