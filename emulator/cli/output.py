@@ -39,6 +39,14 @@ def configure_logging(log_format: str, quiet: bool) -> None:
     )
 
 
+# What each cause of an NLB connection error means, for the summary line.
+_ERROR_CAUSES = {
+    "no_connectivity": "sent to targets in service before their network state propagated",
+    "overflow": "beyond what the working targets could carry",
+    "no_nodes_in_dns": "while no node of the load balancer was in DNS",
+}
+
+
 def print_timeline(report: dict[str, Any]) -> None:
     entries = annotate(report)
     if not entries:
@@ -93,12 +101,13 @@ def print_summary(report: dict[str, Any]) -> None:
         f"min_capacity={nlb['min_capacity_fraction']:.2f} connection_errors={nlb['connection_errors']:.0f} "
         f"healthcheck_max_delay={nlb['healthcheck_max_delay_seconds']:.0f}s"
     )
-    causes = {cause: value for cause, value in nlb.get("connection_errors_by_cause", {}).items() if value >= 0.5}
-    if causes:
+    causes = [
+        (_ERROR_CAUSES.get(cause, cause), value) for cause, value in nlb.get("connection_errors_by_cause", {}).items()
+    ]
+    if any(value >= 0.5 for _, value in causes):
         print(
             "    connection errors by cause: "
-            + " ".join(f"{cause}={value:.0f}" for cause, value in causes.items())
-            + (" (targets in service before their network state propagated)" if "no_connectivity" in causes else "")
+            + ", ".join(f"{value:,.0f} {why}" for why, value in causes if value >= 0.5)
         )
     lag = report.get("realtime_max_lag_seconds")
     if lag is not None and lag > LAG_WARNING_S:
