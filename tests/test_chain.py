@@ -91,15 +91,26 @@ def test_every_later_stage_of_the_chain_happens_in_the_incident(reports: dict[st
     assert report["nlb"]["az_failovers"] >= 1
 
 
-def test_velocity_control_keeps_capacity_above_its_floor_and_halves_connection_errors(
-    reports: dict[str, Any],
-) -> None:
+@pytest.mark.parametrize("name", INCIDENTS)
+def test_dns_fails_open_so_failovers_take_capacity_down_but_never_to_zero(reports: dict[str, Any], name: str) -> None:
+    nlb = reports[name]["nlb"]
+    assert nlb["az_failovers"] >= 1
+    assert 0 < nlb["min_capacity_fraction"] < 1
+
+
+def test_velocity_control_keeps_capacity_above_its_floor(reports: dict[str, Any]) -> None:
+    """Only the floor: with DNS failing open, velocity control does not lower the errors here.
+
+    Seed 0 of ``incident``: 456,219 connection errors with it, 435,040 without. The node it
+    keeps in DNS routes only to the few targets its delayed checks still call healthy,
+    and they overflow (README, NLB). Before DNS failed open, every node could be taken
+    out, and the errors sent to no node at all made velocity control look like a halving.
+    """
     without, with_velocity = reports["incident-1"], reports["velocity-1"]
     floor = 1 - with_velocity["config"]["nlb.velocity_control.max_removal_fraction"]
     assert without["nlb"]["min_capacity_fraction"] < floor, "without it failover must take more"
     assert with_velocity["nlb"]["min_capacity_fraction"] >= floor
     assert with_velocity["nlb"]["failovers_refused"] > 0
-    assert with_velocity["nlb"]["connection_errors"] <= 0.5 * without["nlb"]["connection_errors"]
 
 
 def test_propagating_network_state_before_the_first_health_check_removes_flapping_and_failovers(

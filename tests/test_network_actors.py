@@ -203,6 +203,15 @@ def test_a_load_balancer_fed_failing_results_fails_those_azs_out_of_dns() -> Non
     assert run.in_service == [[1, 1, 1], [0, 0, 1], [0, 0, 1], [0, 0, 1]]
 
 
+def test_when_every_az_fails_dns_fails_open_and_answers_with_every_node() -> None:
+    config = NlbConfig(load_balancers=1, health_check_interval_s=5.0)
+    run = _fail_azs(config, failing={0, 1, 2}, ticks=4)
+    assert run.failovers == [(1, 0), (1, 1), (1, 2)], "each AZ's record is still marked unhealthy"
+    # Route 53 answers with all of a name's records when none is healthy: capacity never reaches zero.
+    assert run.in_service == [[1, 1, 1]] * 4
+    assert run.stats.min_capacity_fraction == 1.0
+
+
 def test_velocity_control_refuses_a_failover_past_its_limit() -> None:
     velocity = VelocityControlConfig(enabled=True, max_removal_fraction=0.34)
     config = NlbConfig(load_balancers=1, health_check_interval_s=5.0, velocity_control=velocity)

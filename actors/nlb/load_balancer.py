@@ -14,10 +14,13 @@ transitions (out of service until its state arrives, then in) are
 registration; later ones count as flapping.
 
 *Failover.* A node whose AZ's healthy fraction falls below
-``failover_threshold`` is taken out of DNS, and put back above
-``failover_restore_threshold``. Velocity control (AWS remediation 4)
-refuses a failover that would remove more than ``max_removal_fraction`` of
-the nodes. ``SetAutomaticFailover`` on the control channel switches it.
+``failover_threshold`` has its DNS record marked unhealthy, and healthy
+again above ``failover_restore_threshold``. DNS answers with the healthy
+records, and with all of them when none is: Route 53's health-checked
+records fail open, so failover takes capacity down but never to zero.
+Velocity control (AWS remediation 4) refuses a failover that would remove
+more than ``max_removal_fraction`` of the nodes. ``SetAutomaticFailover`` on
+the control channel switches it.
 
 *Autoscaling.* A share of launches join a target group, replacing its oldest
 target, which is terminated (``InstanceTerminated`` to Network Manager).
@@ -43,7 +46,7 @@ import trio
 from actors.ec2.messages import InstanceLaunched, InstanceTerminated
 from actors.network.messages import FULLY_PROPAGATED, PropagationProgress
 from actors.nlb.messages import CheckRequest, CheckResults, LoadBalancerTick, SetAutomaticFailover
-from actors.nlb.targets import Target, TargetGroup
+from actors.nlb.targets import Target, TargetGroup, route_traffic
 
 if TYPE_CHECKING:
     from actors.nlb.config import NlbConfig
@@ -97,7 +100,9 @@ class LoadBalancer:
         self._by_id: dict[int, tuple[int, Target]] = {}  # instance id -> (az, target)
         # [slot][az] -> targets checked at that tick of each interval, oldest first
         self._due: list[list[dict[int, Target]]] = [[{} for _ in range(azs)] for _ in range(self._slots)]
-        self._in_dns = [True] * azs
+        self._in_dns = [True] * azs  # [az] -> the node's DNS record is healthy (not failed over)
+        self._answered = [True] * azs  # [az] -> DNS answers with the node (all of them when none is healthy)
+        self._failing_open = False
         self._removals: list[float] = []  # failover times, for velocity control
         self._refusing: frozenset[int] = frozenset()
         for az, initial in enumerate(targets):
@@ -250,7 +255,6 @@ class LoadBalancer:
             if not in_dns[az]:
                 if not automatic or healthy >= config.failover_restore_threshold:
                     in_dns[az] = True
-                    stats.nodes_in_dns[az] += 1
                     self._trace.record("az_restored", self.name, az=az)
                 continue
             if not automatic or healthy >= config.failover_threshold:
@@ -266,7 +270,6 @@ class LoadBalancer:
                     refused.append(az)
                     continue
             in_dns[az] = False
-            stats.nodes_in_dns[az] -= 1
             self._removals.append(now)
             stats.az_failovers += 1
             failovers.append((az, round(healthy, 2)))
@@ -275,40 +278,35 @@ class LoadBalancer:
             # Refusals repeat every tick while an AZ stays under the threshold: trace the changes.
             self._refusing = frozenset(refused)
             self._trace.record("az_failover_refused", self.name, azs=",".join(map(str, refused)))
+        self._answer()
         return tuple(failovers)
+
+    def _answer(self) -> None:
+        """What DNS answers: the healthy records, or every record when none is (fail open)."""
+        failing_open = not any(self._in_dns)
+        answered = [True] * self._azs if failing_open else self._in_dns
+        if answered == self._answered:
+            return
+        if failing_open != self._failing_open:
+            self._failing_open = failing_open
+            self._trace.record("dns_fail_open", self.name, failing_open=failing_open)
+        nodes_in_dns = self._stats.nodes_in_dns
+        for az, (was, now) in enumerate(zip(self._answered, answered, strict=True)):
+            nodes_in_dns[az] += now - was
+        self._answered = list(answered)
 
     # -- traffic ---------------------------------------------------------------------
     def _account_traffic(self, seconds: float) -> tuple[float, float]:
-        """Connections offered and failed over the last ``seconds``; the capacity floor.
-
-        DNS spreads the traffic evenly over the nodes in DNS. A node sends its
-        share to its healthy targets, or to all of them when none is healthy
-        (NLB fails open). Each target carries one unit; a target without
-        connectivity fails what it is sent; traffic beyond the node's working
-        targets fails.
-        """
-        stats, groups, in_dns = self._stats, self._groups, self._in_dns
-        nodes = sum(in_dns)
-        capacity = nodes / self._azs
+        """Connections offered and failed over the last ``seconds``, by cause; the capacity floor."""
+        stats, groups, answered = self._stats, self._groups, self._answered
+        capacity = sum(answered) / self._azs
         if capacity < stats.min_capacity_fraction:
             stats.min_capacity_fraction = capacity
         traffic = self._config.traffic_fraction * sum(len(group) for group in groups)
+        dead, over = route_traffic(groups, answered, traffic)
         causes = stats.connection_errors_by_cause
-        if not nodes:
-            errors = traffic
-            causes["no_nodes_in_dns"] += traffic * seconds
-        else:
-            share = traffic / nodes
-            dead = over = 0.0
-            for az, group in enumerate(groups):
-                if not in_dns[az]:
-                    continue
-                serving, working = group.serving()
-                sent_to_dead = share * (serving - working) / serving if serving else share
-                dead += sent_to_dead
-                over += max(0.0, share - sent_to_dead - working)
-            errors = dead + over
-            causes["no_connectivity"] += dead * seconds
-            causes["overflow"] += over * seconds
+        causes["no_connectivity"] += dead * seconds
+        causes["overflow"] += over * seconds
+        errors = dead + over
         stats.connection_errors += errors * seconds
         return traffic * seconds, errors * seconds

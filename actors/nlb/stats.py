@@ -22,15 +22,13 @@ class NlbStats:
     min_capacity_fraction: float = 1.0
     connection_errors: float = 0.0
     # Why they failed: sent to serving targets whose network state had not propagated
-    # (no connectivity), more than the working targets could carry (overflow), or with
-    # no node of the load balancer in DNS at all.
-    connection_errors_by_cause: dict[str, float] = attrs.Factory(
-        lambda: {"no_connectivity": 0.0, "overflow": 0.0, "no_nodes_in_dns": 0.0}
-    )
+    # (no connectivity), or more than the working targets could carry (overflow). DNS
+    # fails open, so there is always a node to send to.
+    connection_errors_by_cause: dict[str, float] = attrs.Factory(lambda: {"no_connectivity": 0.0, "overflow": 0.0})
     checker_delay_s: list[float] = attrs.Factory(list)  # [az] -> current delay of that AZ's checks
     healthcheck_max_delay_s: float = 0.0
     checks: dict[str, int] = attrs.Factory(lambda: {"healthy": 0, "unhealthy": 0, "timeout": 0})
-    nodes_in_dns: list[int] = attrs.Factory(list)  # [az] -> load balancers whose node there is in DNS
+    nodes_in_dns: list[int] = attrs.Factory(list)  # [az] -> load balancers whose DNS answers with their node there
     automatic_failover: list[bool] = attrs.Factory(list)  # [lb] -> failover switch as it last applied
     erroring: bool = False
     flapping: bool = False

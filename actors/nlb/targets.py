@@ -8,10 +8,11 @@ size of its target groups.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 from actors.network.messages import DATA_PLANE, FULLY_PROPAGATED
 
-__all__ = ["Target", "TargetGroup"]
+__all__ = ["Target", "TargetGroup", "route_traffic"]
 
 
 class Target:
@@ -94,3 +95,24 @@ class TargetGroup:
         if self.healthy:
             return self.healthy, self.healthy_connected
         return len(self.targets), self.connected
+
+
+def route_traffic(groups: Sequence[TargetGroup], answered: Sequence[bool], traffic: float) -> tuple[float, float]:
+    """Where ``traffic`` fails: (sent to targets without connectivity, beyond the working targets).
+
+    DNS spreads it evenly over the nodes it answers with (``answered``, at
+    least one: it fails open). A node sends its share to its healthy targets,
+    or to all of them when none is healthy (NLB fails open too). Each target
+    carries one unit; a target without connectivity fails what it is sent;
+    traffic beyond the node's working targets fails.
+    """
+    share = traffic / sum(answered)
+    dead = over = 0.0
+    for group, in_answer in zip(groups, answered, strict=True):
+        if not in_answer:
+            continue
+        serving, working = group.serving()
+        sent_to_dead = share * (serving - working) / serving if serving else share
+        dead += sent_to_dead
+        over += max(0.0, share - sent_to_dead - working)
+    return dead, over

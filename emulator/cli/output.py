@@ -43,7 +43,6 @@ def configure_logging(log_format: str, quiet: bool) -> None:
 _ERROR_CAUSES = {
     "no_connectivity": "sent to targets in service before their network state propagated",
     "overflow": "beyond what the working targets could carry",
-    "no_nodes_in_dns": "while no node of the load balancer was in DNS",
 }
 
 
