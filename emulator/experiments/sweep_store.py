@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
 from emulator.config.loading import ConfigError
 from emulator.experiments.sweep_spec import FIXED_COLUMNS, SweepSpec
+from metrics.files import atomic_write
 
 __all__ = ["PARAMS_FILE", "RESULTS_FILE", "ResultsStore", "decode_cell", "encode_cell", "read_rows"]
 
@@ -112,7 +112,8 @@ class ResultsStore:
         so that appending starts on a clean line.
         """
         self.out.mkdir(parents=True, exist_ok=True)
-        self._write_atomically(self.params_path, json.dumps(self._params, indent=2) + "\n")
+        params = json.dumps(self._params, indent=2) + "\n"
+        atomic_write(self.params_path, lambda stream: stream.write(params.encode()))
         rows: list[dict[str, str]] = []
         if self.results_path.exists():
             self._header, rows = read_rows(self.results_path)
@@ -155,18 +156,11 @@ class ResultsStore:
         """
         self.close()
         if self._header:
-            with tempfile.NamedTemporaryFile(
-                "w", dir=self.out, prefix=f".{RESULTS_FILE}.", delete=False, newline=""
-            ) as stream:
-                writer = csv.DictWriter(stream, self._header, restval="", lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(rows)
-            os.replace(stream.name, self.results_path)
+            text = io.StringIO(newline="")
+            writer = csv.DictWriter(text, self._header, restval="", lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            atomic_write(self.results_path, lambda stream: stream.write(text.getvalue().encode()))
             self._stream = self.results_path.open("a", newline="")
             self._writer = csv.DictWriter(self._stream, self._header, restval="", lineterminator="\n")
 
-    @staticmethod
-    def _write_atomically(path: Path, text: str) -> None:
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as stream:
-            stream.write(text)
-        os.replace(stream.name, path)
