@@ -6,6 +6,7 @@ tested is where the bytes go, not the run.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import stat
@@ -67,3 +68,38 @@ def test_a_device_that_cannot_be_written_is_refused_up_front(
         pytest.skip("root may write anything")
     assert main([*TINY, "--report", str(node)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def _errors(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("outage-emulator:")]
+
+
+def test_a_full_device_is_one_line_exit_1_and_the_other_outputs_are_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    full = Path("/dev/full")
+    if not full.exists():
+        pytest.skip("no /dev/full on this system")
+    metrics = tmp_path / "run.om"
+    assert main([*TINY, "--report", str(full), "--openmetrics", str(metrics)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert _errors(err) == [f"outage-emulator: error: cannot write '{full}': No space left on device"]
+    assert metrics.read_text().rstrip().endswith("# EOF")
+
+
+def test_a_full_disk_keeps_the_old_report_whole_and_leaves_no_temporary_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = tmp_path / "r.json"
+    report.write_text('{"old": true}\n')
+
+    def disk_full(handle: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    assert main([*TINY, "--report", str(report)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(_errors(err)) == 1 and "No space left on device" in err
+    assert json.loads(report.read_text()) == {"old": True}
+    assert [path.name for path in tmp_path.iterdir()] == ["r.json"]

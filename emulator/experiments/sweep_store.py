@@ -163,4 +163,3 @@ class ResultsStore:
             atomic_write(self.results_path, lambda stream: stream.write(text.getvalue().encode()))
             self._stream = self.results_path.open("a", newline="")
             self._writer = csv.DictWriter(self._stream, self._header, restval="", lineterminator="\n")
-
