@@ -3,7 +3,8 @@
 Kept out of :mod:`emulator.cli.main` so that the shared entry point only registers
 the subcommand and dispatches to it. Bad input raises
 :class:`~emulator.config.loading.ConfigError`, which the entry point prints as one
-line with exit status 2; an interruption exits 130 with finished rows kept.
+line with exit status 2; an interruption exits 130 with finished rows kept; an
+output that cannot be written (a full disk) is one line and exit 1, rows kept.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from emulator.config.loading import LEAF_TYPES, ConfigError, parse_set
 from emulator.experiments.studies import STUDIES, Study
 from emulator.experiments.sweep import EXECUTORS, SweepError, run_sweep
 from emulator.experiments.sweep_spec import GRID_FAULT, GridAxis, SweepSpec, parse_grid, parse_seeds
+from metrics.files import OutputError
 
 __all__ = ["add_sweep_parser", "command_sweep", "spec_from_args"]
 
@@ -146,6 +148,9 @@ def command_sweep(args: argparse.Namespace) -> int:
         )
     except SweepError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    except OutputError as exc:  # a full disk: the rows written so far are whole (see ResultsStore.append)
+        print(f"{PROG}: error: {exc}; finished runs are kept, run the same command again to resume", file=sys.stderr)
         return 1
     results = out / "results.csv"
     if outcome.interrupted:

@@ -1,0 +1,114 @@
+"""Sweeps under faults: a torn row, SIGKILL, a full disk, SIGTERM, failed runs.
+
+What a user cares about after any of these: resuming gives every run
+exactly once, with its values whole, and the exit status tells the truth.
+Runs are tiny (200 droplets, 3 endpoints, 10 virtual minutes).
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from emulator.cli.main import main
+from emulator.experiments import sweep_store
+from emulator.experiments.sweep import run_sweep
+from emulator.experiments.sweep_spec import GridAxis, SweepSpec
+
+TINY = (("dns.endpoints", "3"), ("ec2.droplets", "200"))
+TINY_ARGS = ["--set", "dns.endpoints=3", "--set", "ec2.droplets=200", "--duration", "10m"]
+
+
+def _spec(seeds: tuple[int, int]) -> SweepSpec:
+    return SweepSpec(
+        scenario="incident",
+        sets=TINY,
+        faults=(),
+        grid=(GridAxis("dns.enactor.stall_probability", ("0.001",)),),
+        seeds=seeds,
+        duration="10m",
+    )
+
+
+def _sweep(spec: SweepSpec, out: Path) -> tuple[int, int]:
+    outcome = run_sweep(spec, out, workers=1, progress_stream=io.StringIO())
+    return outcome.executed, outcome.skipped
+
+
+def _seeds(results: Path) -> list[int]:
+    with results.open(newline="") as stream:
+        return sorted(int(row["seed"]) for row in csv.DictReader(stream))
+
+
+def test_a_row_torn_inside_its_last_cell_is_dropped_and_run_again(tmp_path: Path) -> None:
+    spec, out = _spec((0, 1)), tmp_path / "sweep"
+    _sweep(spec, out)
+    results = out / "results.csv"
+    complete = results.read_text()
+    *whole, last = complete.splitlines()
+    prefix, cell = last.rsplit(",", 1)
+    assert len(cell) > 1, "the last cell must be long enough to cut"
+    # As if SIGKILL landed mid-write: the row has every column, but its last value is cut short.
+    results.write_text("\n".join(whole) + "\n" + prefix + "," + cell[: len(cell) // 2])
+
+    assert _sweep(spec, out) == (1, 1)
+    assert sorted(results.read_text().splitlines()) == sorted(complete.splitlines())
+
+
+def test_a_sweep_killed_with_sigkill_resumes_with_every_run_exactly_once(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    argv = ["sweep", *TINY_ARGS, "--grid", "dns.enactor.stall_probability=0.001", "--seeds", "0..5", "--workers", "1"]
+    process = subprocess.Popen([sys.executable, "-m", "emulator", *argv, "--out", str(out), "-q"])
+    results = out / "results.csv"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (results.exists() and results.read_text().count("\n") >= 3):
+        time.sleep(0.02)
+    process.kill()
+    process.wait(timeout=30)
+    kept = sweep_store.read_rows(results)[1]
+    assert 2 <= len(kept) < 6
+
+    assert _sweep(_spec((0, 5)), out) == (6 - len(kept), len(kept))
+    assert _seeds(results) == [0, 1, 2, 3, 4, 5]
+    with results.open(newline="") as stream:
+        rows = list(csv.reader(stream))
+    assert all(len(row) == len(rows[0]) for row in rows)
+    assert results.read_text().endswith("\n")
+
+
+def test_a_full_disk_mid_sweep_is_one_line_exit_1_and_leaves_no_torn_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "sweep"
+    argv = ["sweep", *TINY_ARGS, "--grid", "dns.enactor.stall_probability=0.001", "--seeds", "0..3", "-q"]
+    real_write_all = sweep_store.write_all
+    rows_written: list[bytes] = []
+
+    def fills_up_on_the_third_row(handle: int, data: bytes) -> None:
+        if len(rows_written) == 2:
+            os.write(handle, data[: len(data) // 2])  # half a row reaches the disk, then it is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        rows_written.append(data)
+        real_write_all(handle, data)
+
+    monkeypatch.setattr(sweep_store, "write_all", fills_up_on_the_third_row)
+    assert main([*argv, "--workers", "1", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("outage-emulator:")]
+    assert len(lines) == 1 and "No space left on device" in lines[0] and "resume" in lines[0]
+    results = out / "results.csv"
+    assert results.read_text().endswith("\n") and _seeds(results) == [0, 1]
+    assert sorted(path.name for path in out.iterdir()) == ["results.csv", "sweep.json"]
+
+    monkeypatch.undo()
+    assert main([*argv, "--workers", "1", "--out", str(out)]) == 0
+    assert _seeds(results) == [0, 1, 2, 3]
