@@ -11,6 +11,7 @@ import csv
 import errno
 import io
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -112,3 +113,59 @@ def test_a_full_disk_mid_sweep_is_one_line_exit_1_and_leaves_no_torn_row(
     monkeypatch.undo()
     assert main([*argv, "--workers", "1", "--out", str(out)]) == 0
     assert _seeds(results) == [0, 1, 2, 3]
+
+
+def _children(pid: int) -> set[int]:
+    """Live processes whose parent is ``pid`` (from /proc: psutil is not a dependency)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z" and int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_a_signal_to_a_parallel_sweep_leaves_no_worker_behind(tmp_path: Path, signum: signal.Signals) -> None:
+    out = tmp_path / "sweep"
+    argv = ["sweep", *TINY_ARGS, "--grid", "dns.endpoints=3,4", "--seeds", "0..39", "--workers", "2", "-q"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", *argv, "--out", str(out)], stderr=subprocess.PIPE, text=True
+    )
+    results = out / "results.csv"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (results.exists() and results.read_text().count("\n") >= 3):
+        time.sleep(0.02)
+    workers = _children(process.pid)
+    assert len(workers) >= 2, "two workers (and perhaps multiprocessing's resource tracker) were running"
+    process.send_signal(signum)
+    try:
+        _, err = process.communicate(timeout=30)  # a surviving worker holds stderr open
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.05)
+        assert not [pid for pid in workers if _alive(pid)], "a worker outlived its sweep"
+    finally:
+        for pid in filter(_alive, workers):
+            os.kill(pid, signal.SIGKILL)
+    kept = sweep_store.read_rows(results)[1]
+    assert 2 <= len(kept) < 80
+    if signum == signal.SIGTERM:
+        assert process.returncode == 143, err
+        assert "Traceback" not in err
+        assert err.strip().splitlines() == [
+            f"outage-emulator: interrupted by SIGTERM; {len(kept)} finished runs kept in {results}; "
+            "run the same command again to resume"
+        ]
