@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import errno
 import io
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +25,7 @@ from emulator.cli.main import main
 from emulator.experiments import sweep_store
 from emulator.experiments.sweep import run_sweep
 from emulator.experiments.sweep_spec import GridAxis, SweepSpec
+from emulator.world.world import World
 
 TINY = (("dns.endpoints", "3"), ("ec2.droplets", "200"))
 TINY_ARGS = ["--set", "dns.endpoints=3", "--set", "ec2.droplets=200", "--duration", "10m"]
@@ -169,3 +172,26 @@ def test_a_signal_to_a_parallel_sweep_leaves_no_worker_behind(tmp_path: Path, si
             f"outage-emulator: interrupted by SIGTERM; {len(kept)} finished runs kept in {results}; "
             "run the same command again to resume"
         ]
+
+
+def test_a_sweep_with_a_failed_run_writes_everything_then_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original_run = World.run
+
+    async def run_crashing_seed_1(self: World, observers: Any = ()) -> None:
+        async def crash_at_five_minutes(world: World) -> None:
+            await world.clock.sleep_until(300.0)
+            raise RuntimeError("injected crash")
+
+        await original_run(self, [*observers, *([crash_at_five_minutes] if self.seed == 1 else [])])
+
+    monkeypatch.setattr(World, "run", run_crashing_seed_1)
+    out = tmp_path / "sweep"
+    argv = ["sweep", *TINY_ARGS, "--grid", "dns.enactor.stall_probability=0.001", "--seeds", "0..1", "-q"]
+    assert main([*argv, "--workers", "1", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "Sweep: 2 runs" in captured.out and "reproduce:" in captured.out
+    assert captured.err.strip().splitlines()[-1].startswith("outage-emulator: 1 of 2 runs failed")
+    assert _seeds(out / "results.csv") == [0, 1]
+    assert json.loads((out / "summary.json").read_text())["failed"] == 1

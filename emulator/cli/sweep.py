@@ -5,7 +5,8 @@ the subcommand and dispatches to it. Bad input raises
 :class:`~emulator.config.loading.ConfigError`, which the entry point prints as one
 line with exit status 2. Ctrl-C, SIGTERM or SIGHUP exits 130, 143 or 129 with
 finished rows kept and no worker left running; an output that cannot be
-written (a full disk) is one line and exit 1, rows kept.
+written (a full disk) is one line and exit 1, rows kept. A sweep with failed
+runs (a crash, a broken invariant) exits 1 once everything is written.
 """
 
 from __future__ import annotations
@@ -181,4 +182,12 @@ def command_sweep(args: argparse.Namespace) -> int:
         _print_table(summary, outcomes or tuple(path.stem for path in outcome.plots[:4]))
     for failure in summary["failures"]:
         print(f"  failed seed={failure['seed']}: {failure['error']}\n    reproduce: {failure['command']}")
+    if summary["failed"]:
+        # A script or CI job must not take a sweep with crashed or violating runs for a clean one.
+        print(
+            f"{PROG}: {summary['failed']} of {summary['runs']} runs failed (every row, the summary and the plots "
+            "are written; each failure above has the command that replays it)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
