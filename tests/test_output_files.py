@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import socket
 import stat
 import threading
 from pathlib import Path
@@ -103,3 +104,13 @@ def test_a_full_disk_keeps_the_old_report_whole_and_leaves_no_temporary_file(
     assert "Traceback" not in err and len(_errors(err)) == 1 and "No space left on device" in err
     assert json.loads(report.read_text()) == {"old": True}
     assert [path.name for path in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_a_socket_is_refused_up_front_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "s"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+        assert main([*TINY, "--report", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--report" in err[0] and "is a socket" in err[0]
+    assert stat.S_ISSOCK(path.lstat().st_mode)

@@ -36,6 +36,8 @@ def check_output(option: str, path: Path | None, suffixes: Sequence[str] = (), *
     if path.is_dir():
         raise ConfigError(f"{shown}: is a directory; expected a file name")
     if is_special(path):
+        if path.is_socket():  # opening one for writing fails, and only once the run is over
+            raise ConfigError(f"{shown}: is a socket; expected a file, a device or a FIFO")
         if not os.access(path, os.W_OK):
             raise ConfigError(f"{shown}: this device or pipe cannot be written")
         return
