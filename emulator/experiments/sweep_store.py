@@ -1,13 +1,15 @@
-"""The sweep's folder: ``results.csv`` grown one flushed row at a time, and the parameters beside it.
+"""The sweep's folder: ``results.csv`` grown one fsync'd row at a time, and the parameters beside it.
 
 Rows are appended as runs finish, each in one write and fsync'd, so Ctrl-C,
 SIGKILL or a lost machine costs at most the runs in flight. A process killed
 mid-write leaves a last row without its line ending, perhaps cut inside its
 last cell (4.5 as 4, which parses as a whole row): a row counts only with its
-newline, so such a row is dropped on resume and run again. ``sweep.json`` records the parameters that define the
-rows; running again with the same ``--out`` resumes (skipping finished runs)
-only if they match, since mixing rows of two different sweeps in one table
-would silently corrupt every statistic computed from it.
+newline, so such a row is dropped on resume and run again.
+
+``sweep.json`` records the parameters that define the rows; running again
+with the same ``--out`` resumes (skipping finished runs) only if they match,
+since mixing rows of two different sweeps in one table would silently
+corrupt every statistic computed from it.
 """
 
 from __future__ import annotations
