@@ -2,7 +2,8 @@
 
 Exit status: 0 for a completed run (whatever happened in it), 2 for bad input
 (one line naming the field, the value and what is allowed; nothing written),
-1 for an internal failure (the partial report is still written).
+1 for an internal failure (the partial report is still written) or an output
+that could not be written (a full disk: one line, every other output kept).
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ from emulator.cli.options import Parser, add_output_style, add_world_options, sp
 from emulator.cli.output import PROG, configure_logging, print_aws_comparison, print_summary, print_timeline
 from emulator.cli.paths import STDOUT, check_output
 from emulator.cli.replay import add_replay_parsers, command_diff, command_replay, reproduce_command
-from emulator.cli.run_outputs import PLOT_SUFFIXES, add_run_output_options, open_run_outputs
+from emulator.cli.run_outputs import (
+    PLOT_SUFFIXES,
+    add_run_output_options,
+    open_run_outputs,
+    print_output_failures,
+)
 from emulator.cli.signals import SignalStop, exit_status, ignoring_signals
 from emulator.cli.soak import add_soak_command, command_soak
 from emulator.cli.sweep import add_sweep_parser, command_sweep
@@ -30,6 +36,7 @@ from emulator.config.tree import Config
 from emulator.experiments.bench import add_bench_arguments, command_bench
 from emulator.world.report import write_report
 from emulator.world.runner import RunFailed, run_world
+from metrics.files import OutputError
 
 __all__ = ["main"]
 
@@ -92,24 +99,24 @@ def _run_and_report(args: argparse.Namespace, config: Config, scenario: str, hum
             )
     except RunFailed as failure:
         with ignoring_signals():
-            if args.report:
-                _write_report(failure.partial, args.report)
-        print(
-            f"{PROG}: {failure} (partial report{' in ' + str(args.report) if args.report else ' not requested'})",
-            file=sys.stderr,
-        )
+            failures = _write_report(failure.partial, args.report)
+        where = (" not saved" if failures else f" in {args.report}") if args.report else " not requested"
+        print(f"{PROG}: {failure} (partial report{where})", file=sys.stderr)
         print(f"{PROG}: replay it: {reproduce_command(failure.partial, failure.replay_until)}", file=sys.stderr)
+        print_output_failures(failures)
         return 1
     with ignoring_signals():
         # Files first: a reader that closes the pipe early (| head) must not cost the report.
-        if args.report:
-            _write_report(result.report, args.report)
-        outputs.write(result.report, stream=human)
+        failures = _write_report(result.report, args.report)
+        failures += outputs.write(result.report, stream=human)
     with contextlib.redirect_stdout(human):
         if not args.quiet:
             print_timeline(result.report)
             print_aws_comparison(result.report)
         print_summary(result.report)
+    if failures:
+        print_output_failures(failures)
+        return 1
     if stop.received is not None:
         where = f"; partial report in {args.report}" if args.report else ""
         print(
@@ -120,13 +127,25 @@ def _run_and_report(args: argparse.Namespace, config: Config, scenario: str, hum
     return 0
 
 
-def _write_report(report: dict[str, Any], path: Path) -> None:
-    if path == STDOUT:
-        json.dump(report, sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
-        sys.stdout.flush()
-    else:
-        write_report(report, path)
+def _write_report(report: dict[str, Any], path: Path | None) -> list[OutputError]:
+    """Write the report if asked for; a failure (a full disk) is returned, so the other outputs still go."""
+    if path is None:
+        return []
+    try:
+        if path != STDOUT:
+            write_report(report, path)
+            return []
+        try:
+            json.dump(report, sys.stdout, indent=2, default=str)
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(Path("<stdout>"), exc) from None
+    except OutputError as exc:
+        return [exc]
+    return []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

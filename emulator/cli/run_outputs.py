@@ -25,6 +25,7 @@ from emulator.config.tree import Config
 from emulator.world.world import Observer
 from metrics.exporter import DEFAULT_ADDR, ExporterError, metrics_url, serve_metrics
 from metrics.factory import Metrics, build_metrics
+from metrics.files import OutputError
 from metrics.recorder import DEFAULT_MAX_SAMPLES, Recorder
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
@@ -35,6 +36,7 @@ __all__ = [
     "add_metrics_options",
     "add_run_output_options",
     "open_run_outputs",
+    "print_output_failures",
     "serving",
 ]
 
@@ -110,22 +112,41 @@ class RunOutputs:
     def observers(self) -> list[Observer]:
         return [self.recorder.observe] if self.recorder is not None else []
 
-    def write(self, report: dict[str, Any], stream: TextIO = sys.stdout) -> None:
-        """Write the requested files from the recorded samples (after the run); say so on ``stream``."""
+    def write(self, report: dict[str, Any], stream: TextIO = sys.stdout) -> list[OutputError]:
+        """Write the requested files from the recorded samples (after the run); say so on ``stream``.
+
+        One file that cannot be written (a full disk) does not cost the
+        others: each is tried, and the failures are returned for the caller
+        to report in one line.
+        """
         if self.recorder is None:
-            return
+            return []
         samples = list(self.recorder.samples)
+        failures: list[OutputError] = []
         if self.openmetrics is not None:
             from metrics.openmetrics import write_openmetrics
 
-            write_openmetrics(samples, self.openmetrics)
-            print(f"OpenMetrics: {self.openmetrics} ({len(samples)} samples, virtual timestamps)", file=stream)
+            try:
+                write_openmetrics(samples, self.openmetrics)
+                print(f"OpenMetrics: {self.openmetrics} ({len(samples)} samples, virtual timestamps)", file=stream)
+            except OutputError as exc:
+                failures.append(exc)
         if self.plot is not None:
             from metrics.plot import write_plot
 
             title = f"outage-emulator: scenario={report['scenario']} seed={report['seed']}"
-            write_plot(samples, report["phases"], self.plot, title=title)
-            print(f"Plot: {self.plot}", file=stream)
+            try:
+                write_plot(samples, report["phases"], self.plot, title=title)
+                print(f"Plot: {self.plot}", file=stream)
+            except OutputError as exc:
+                failures.append(exc)
+        return failures
+
+
+def print_output_failures(failures: list[OutputError], stream: TextIO | None = None) -> None:
+    """Outputs that could not be written, in one line: the caller then exits 1."""
+    if failures:
+        print(f"outage-emulator: error: {'; '.join(map(str, failures))}", file=stream or sys.stderr)
 
 
 def _check_recording(args: argparse.Namespace, config: Config) -> None:

@@ -6,7 +6,9 @@ kill the process silently. :class:`SignalStop` is an observer of the world:
 the first signal calls ``World.stop()``, so the actors are cancelled with
 their state kept and the partial report is built as for a finished run.
 :func:`ignoring_signals` then keeps a second signal from losing the report
-while it is written.
+while it is written. A sweep's loop is no Trio world: :func:`interrupting_signals`
+turns the first stop signal into ``KeyboardInterrupt`` there, as Ctrl-C is,
+and remembers which signal it was, so SIGTERM exits 143 with its rows kept.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import signal
 from collections.abc import Iterator
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import trio
@@ -21,7 +24,7 @@ import trio
 if TYPE_CHECKING:
     from emulator.world.world import World
 
-__all__ = ["STOP_SIGNALS", "SignalStop", "exit_status", "ignoring_signals"]
+__all__ = ["STOP_SIGNALS", "SignalStop", "exit_status", "ignoring_signals", "interrupting_signals"]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -67,6 +70,37 @@ def ignoring_signals() -> Iterator[None]:
     previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in STOP_SIGNALS}
     try:
         yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+class Received:
+    """Which stop signal arrived, if any."""
+
+    def __init__(self) -> None:
+        self.signal: signal.Signals | None = None
+
+
+@contextlib.contextmanager
+def interrupting_signals() -> Iterator[Received]:
+    """While the block runs, the first stop signal raises ``KeyboardInterrupt``; later ones are ignored.
+
+    Ignoring the later ones keeps a second Ctrl-C or SIGTERM from cutting
+    short the clean stop (workers terminated, the folder closed) that the
+    first one started.
+    """
+    received = Received()
+
+    def interrupt(signum: int, _: FrameType | None) -> None:
+        received.signal = signal.Signals(signum)
+        for other in STOP_SIGNALS:
+            signal.signal(other, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in STOP_SIGNALS}
+    try:
+        yield received
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -5,7 +5,8 @@ default 60: a virtual minute a second), serves its metrics on
 :data:`DEFAULT_METRICS_PORT` (what ``grafana/prometheus.yml`` scrapes),
 prints a one-line status every few seconds and runs until Ctrl-C, SIGTERM or
 ``--duration`` (virtual). A stop is clean: the world is stopped through
-:meth:`~emulator.world.world.World.stop`, the final report is written, exit 0.
+:meth:`~emulator.world.world.World.stop`, the final report is written, exit 0
+(1, in one line, if the report cannot be written: a full disk).
 
 Incidents must be able to recur over a long soak, so unless the user says
 otherwise a soak sets ``operator.pause_dns_automation_after_repair=false``:
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any, TextIO, cast
 
 import structlog
@@ -24,7 +26,7 @@ from prometheus_client import CollectorRegistry
 
 from emulator.cli.options import add_world_options, speed, subcommand
 from emulator.cli.paths import check_output
-from emulator.cli.run_outputs import add_metrics_options, serving
+from emulator.cli.run_outputs import add_metrics_options, print_output_failures, serving
 from emulator.cli.signals import SignalStop, ignoring_signals
 from emulator.cli.status import ClearingStream, StatusLine, format_status
 from emulator.config.loading import build_config, load_scenario, parse_set
@@ -35,6 +37,7 @@ from emulator.world.runner import RunFailed, run_world
 from emulator.world.world import Observer
 from metrics.exporter import DEFAULT_ADDR, metrics_url
 from metrics.factory import build_metrics
+from metrics.files import OutputError
 from metrics.recorder import Recorder
 
 __all__ = ["DEFAULT_METRICS_PORT", "SOAK_DEFAULTS", "add_soak_command", "command_soak"]
@@ -107,18 +110,29 @@ def command_soak(args: argparse.Namespace) -> int:
             )
         except RunFailed as failure:
             status.finish()
-            if args.report:
-                with ignoring_signals():
-                    write_report(failure.partial, args.report)
+            with ignoring_signals():
+                failures = _save_report(failure.partial, args.report)
             print(f"{PROG}: {failure}", file=sys.stderr)
+            print_output_failures(failures)
             return 1
     status.finish()
     world = result.world
     if not args.quiet:
         print(f"Stopped: {format_status(world.clock.now(), world.metrics_snapshot())}")
     print_summary(result.report)
-    if args.report:
-        with ignoring_signals():
-            write_report(result.report, args.report)
+    with ignoring_signals():
+        failures = _save_report(result.report, args.report)
     stop.restore()
-    return 0
+    print_output_failures(failures)
+    return 1 if failures else 0
+
+
+def _save_report(report: dict[str, Any], path: Path | None) -> list[OutputError]:
+    """Days of soak must not end in a traceback for a full disk: the failure is returned, for one line."""
+    if path is None:
+        return []
+    try:
+        write_report(report, path)
+    except OutputError as exc:
+        return [exc]
+    return []

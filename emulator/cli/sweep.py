@@ -3,22 +3,29 @@
 Kept out of :mod:`emulator.cli.main` so that the shared entry point only registers
 the subcommand and dispatches to it. Bad input raises
 :class:`~emulator.config.loading.ConfigError`, which the entry point prints as one
-line with exit status 2; an interruption exits 130 with finished rows kept.
+line with exit status 2. Ctrl-C, SIGTERM or SIGHUP exits 130, 143 or 129 with
+finished rows kept and no worker left running; an output that cannot be
+written (a full disk) is one line and exit 1, rows kept. A sweep with failed
+runs (a crash, a broken invariant) exits 1 once everything is written.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from emulator.cli.options import add_config_options, add_output_style, subcommand
 from emulator.cli.paths import check_output_folder
+from emulator.cli.signals import exit_status, interrupting_signals
 from emulator.config.loading import LEAF_TYPES, ConfigError, parse_set
 from emulator.experiments.studies import STUDIES, Study
-from emulator.experiments.sweep import EXECUTORS, SweepError, run_sweep
+from emulator.experiments.sweep import EXECUTORS, SweepError, SweepOutcome, run_sweep
 from emulator.experiments.sweep_spec import GRID_FAULT, GridAxis, SweepSpec, parse_grid, parse_seeds
+from emulator.experiments.sweep_store import RESULTS_FILE, read_rows
+from metrics.files import OutputError
 
 __all__ = ["add_sweep_parser", "command_sweep", "spec_from_args"]
 
@@ -134,27 +141,36 @@ def command_sweep(args: argparse.Namespace) -> int:
     configure_logging(args.log_format, args.quiet)
     if args.scheduler and args.executor != "dask":
         raise ConfigError(f"invalid --scheduler {args.scheduler!r}: only used with --executor dask")
-    try:
-        outcome = run_sweep(
-            spec,
-            out,
-            workers=args.workers,
-            executor=args.executor,
-            scheduler=args.scheduler,
-            plot_outcomes=outcomes,
-            show_progress=not args.quiet,
-        )
-    except SweepError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 1
-    results = out / "results.csv"
-    if outcome.interrupted:
+    with interrupting_signals() as received:
+        try:
+            outcome: SweepOutcome | None = run_sweep(
+                spec,
+                out,
+                workers=args.workers,
+                executor=args.executor,
+                scheduler=args.scheduler,
+                plot_outcomes=outcomes,
+                show_progress=not args.quiet,
+            )
+        except KeyboardInterrupt:  # a signal outside the loop of runs (while opening, or summarising)
+            outcome = None
+        except SweepError as exc:
+            print(f"{PROG}: {exc}", file=sys.stderr)
+            return 1
+        except OutputError as exc:  # a full disk: the rows written so far are whole (see ResultsStore.append)
+            print(
+                f"{PROG}: error: {exc}; finished runs are kept, run the same command again to resume", file=sys.stderr
+            )
+            return 1
+    results = out / RESULTS_FILE
+    if outcome is None or outcome.interrupted:
+        kept = len(read_rows(results)[1]) if results.exists() else 0
+        by = f" by {received.signal.name}" if received.signal is not None else ""
         print(
-            f"{PROG}: interrupted; {outcome.skipped + outcome.executed} finished runs kept in {results}; "
-            "run the same command again to resume",
+            f"{PROG}: interrupted{by}; {kept} finished runs kept in {results}; run the same command again to resume",
             file=sys.stderr,
         )
-        return 130
+        return exit_status(received.signal or signal.SIGINT)
     assert outcome.summary is not None
     summary = outcome.summary
     print(
@@ -166,4 +182,12 @@ def command_sweep(args: argparse.Namespace) -> int:
         _print_table(summary, outcomes or tuple(path.stem for path in outcome.plots[:4]))
     for failure in summary["failures"]:
         print(f"  failed seed={failure['seed']}: {failure['error']}\n    reproduce: {failure['command']}")
+    if summary["failed"]:
+        # A script or CI job must not take a sweep with crashed or violating runs for a clean one.
+        print(
+            f"{PROG}: {summary['failed']} of {summary['runs']} runs failed (every row, the summary and the plots "
+            "are written; each failure above has the command that replays it)",
+            file=sys.stderr,
+        )
+        return 1
     return 0

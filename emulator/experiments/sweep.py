@@ -5,16 +5,20 @@ debuggers work), ``local`` (a :class:`~concurrent.futures.ProcessPoolExecutor`
 with spawned workers: each run is CPU-bound Python, so processes, not threads)
 and ``dask`` (a Dask distributed cluster). Every executor feeds the same
 :func:`~emulator.experiments.sweep_spec.execute_run`, so rows do not depend on where a run
-ran. Rows are written as runs finish; Ctrl-C cancels what is queued, stops
-the workers and keeps every finished row for the next resume.
+ran. Rows are written as runs finish; Ctrl-C (or SIGTERM, see
+``emulator.cli.signals``) cancels what is queued, stops the workers and keeps
+every finished row for the next resume. Workers die with their parent, even
+one killed outright.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -71,13 +75,36 @@ class _Inline:
         pass
 
 
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle.
+# prctl(2) option: the signal the kernel sends this process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+# How often a worker on a system without prctl checks that its parent is still there.
+_PARENT_POLL_S = 1.0
+
+
+def _init_worker(parent: int) -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle, and the worker dies with its parent.
 
     The terminal sends SIGINT to the whole process group; a worker that died
     of it mid-queue would break the pool before the parent could stop cleanly.
+    A parent killed outright (SIGKILL, the OOM killer) cannot terminate its
+    workers, which would run on for minutes with nobody to take their rows:
+    on Linux the kernel is asked to send SIGTERM when the parent goes, and
+    elsewhere a thread watches for it.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    else:
+        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the kernel was told
+        os._exit(1)
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_S)
+    os._exit(1)
 
 
 class _ProcessPool:
@@ -85,7 +112,10 @@ class _ProcessPool:
 
     def __init__(self, workers: int) -> None:
         self._pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
         self._futures: list[Future[Row]] = []
 

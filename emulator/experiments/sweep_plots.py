@@ -19,6 +19,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from metrics.files import atomic_write
+
 __all__ = ["MAX_PANELS", "plot_summary"]
 
 MAX_PANELS = 12
@@ -79,7 +81,7 @@ def _line_plot(summary: dict[str, Any], outcome: str, kind: str, path: Path) -> 
     runs = sum(point["runs"] - point["failed"] for point in summary["points"])
     axes.set_title(f"{outcome} vs {key} ({runs} runs)", fontsize=10)
     axes.legend(fontsize=8)
-    figure.savefig(path, dpi=100)
+    _save(figure, path)
 
 
 def _heatmaps(summary: dict[str, Any], outcome: str, kind: str, path: Path) -> bool:
@@ -117,8 +119,13 @@ def _heatmaps(summary: dict[str, Any], outcome: str, kind: str, path: Path) -> b
     assert image is not None
     figure.colorbar(image, ax=list(axes_list), label="rate" if kind == "boolean" else "mean")
     figure.suptitle(f"{outcome} ({'rate' if kind == 'boolean' else 'mean'} per grid point)", fontsize=10)
-    figure.savefig(path, dpi=100)
+    _save(figure, path)
     return True
+
+
+def _save(figure: Figure, path: Path) -> None:
+    """Through the shared writer: atomic, and a full disk is an ``OutputError``, not a torn PNG."""
+    atomic_write(path, lambda stream: figure.savefig(stream, format="png", dpi=100))
 
 
 def _varies(summary: dict[str, Any], outcome: str, kind: str) -> bool:

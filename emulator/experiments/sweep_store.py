@@ -1,25 +1,32 @@
-"""The sweep's folder: ``results.csv`` grown one flushed row at a time, and the parameters beside it.
+"""The sweep's folder: ``results.csv`` grown one fsync'd row at a time, and the parameters beside it.
 
-Rows are appended as runs finish, so Ctrl-C (or a killed machine) loses at
-most the runs in flight. ``sweep.json`` records the parameters that define the
-rows; running again with the same ``--out`` resumes (skipping finished runs)
-only if they match, since mixing rows of two different sweeps in one table
-would silently corrupt every statistic computed from it.
+Rows are appended as runs finish, each in one write and fsync'd, so Ctrl-C,
+SIGKILL or a lost machine costs at most the runs in flight. A process killed
+mid-write leaves a last row without its line ending, perhaps cut inside its
+last cell (4.5 as 4, which parses as a whole row): a row counts only with its
+newline, so such a row is dropped on resume and run again.
+
+``sweep.json`` records the parameters that define the rows; running again
+with the same ``--out`` resumes (skipping finished runs) only if they match,
+since mixing rows of two different sweeps in one table would silently
+corrupt every statistic computed from it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
+import io
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from emulator.config.loading import ConfigError
 from emulator.experiments.sweep_spec import FIXED_COLUMNS, SweepSpec
+from metrics.files import OutputError, atomic_write, write_all
 
 __all__ = ["PARAMS_FILE", "RESULTS_FILE", "ResultsStore", "decode_cell", "encode_cell", "read_rows"]
 
@@ -52,13 +59,25 @@ def decode_cell(text: str) -> bool | float | str | None:
 
 
 def read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """Header and complete rows of a results file; a torn last line (a killed writer) is dropped."""
-    with path.open(newline="") as stream:
-        reader = csv.DictReader(stream)
-        header = list(reader.fieldnames or [])
-        rows = [
-            row for row in reader if None not in row.values() and None not in row and row.get("status") in _STATUSES
-        ]
+    """Header and complete rows of a results file; a torn last row (a killed writer) is dropped.
+
+    Complete means ended by its newline, as wide as the header and with a
+    known status. A cut inside a quoted cell that held a newline leaves an
+    open quote, which the strict parser refuses: the rows before it stand.
+    """
+    with path.open(newline="", errors="replace") as stream:
+        text = stream.read()
+    records = csv.reader(io.StringIO(text[: text.rfind("\n") + 1], newline=""), strict=True)
+    header: list[str] = []
+    rows: list[dict[str, str]] = []
+    try:
+        header = next(records, [])
+        for record in records:
+            row = dict(zip(header, record, strict=False))
+            if len(record) == len(header) and row.get("status") in _STATUSES:
+                rows.append(row)
+    except csv.Error:
+        pass
     return header, rows
 
 
@@ -80,8 +99,7 @@ class ResultsStore:
         self.params_path = out / PARAMS_FILE
         self._params = {**spec.to_json(), "scenario_sha256": _scenario_fingerprint(spec.scenario)}
         self._header: list[str] = []
-        self._stream: IO[str] | None = None
-        self._writer: csv.DictWriter[str] | None = None
+        self._handle: int | None = None  # results.csv, open for appending
 
     def check(self) -> None:
         """Refuse a folder holding a different sweep; writes nothing (call before any run)."""
@@ -112,40 +130,54 @@ class ResultsStore:
         so that appending starts on a clean line.
         """
         self.out.mkdir(parents=True, exist_ok=True)
-        self._write_atomically(self.params_path, json.dumps(self._params, indent=2) + "\n")
-        rows: list[dict[str, str]] = []
+        params = json.dumps(self._params, indent=2) + "\n"
+        atomic_write(self.params_path, lambda stream: stream.write(params.encode()))
+        rows: dict[tuple[tuple[str, ...], int], dict[str, str]] = {}
         if self.results_path.exists():
-            self._header, rows = read_rows(self.results_path)
-            self._rewrite(rows)
-        keys = self.spec.grid_keys
-        return {(tuple(row[key] for key in keys), int(row["seed"])) for row in rows}
+            self._header, found = read_rows(self.results_path)
+            for row in found:  # one row per run, whatever an older version or a hand edit left
+                rows.setdefault(self._key(row), row)
+            self._rewrite(rows.values())
+        return set(rows)
+
+    def _key(self, row: dict[str, str]) -> tuple[tuple[str, ...], int]:
+        return tuple(row[key] for key in self.spec.grid_keys), int(row["seed"])
 
     def append(self, row: dict[str, Any]) -> None:
-        """Write one finished run and flush it to the OS, so an interruption keeps it."""
+        """Write one finished run in one write, fsync'd, so neither SIGKILL nor a lost machine tears it.
+
+        If the write fails (a full disk), the file is cut back to where it
+        was, so no torn row is left, and :class:`OutputError` is raised.
+        """
         cells = {name: encode_cell(value) for name, value in row.items()}
         new_columns = [name for name in cells if name not in self._header]
-        if new_columns or self._writer is None:
+        if new_columns or self._handle is None:
             self.close()
             existing = read_rows(self.results_path)[1] if self.results_path.exists() else []
             if not self._header:
                 self._header = [*self.spec.grid_keys, *FIXED_COLUMNS]
             self._header += [name for name in new_columns if name not in self._header]
             self._rewrite(existing)
-        assert self._writer is not None and self._stream is not None
-        self._writer.writerow(cells)
-        self._stream.flush()
+        assert self._handle is not None
+        line = io.StringIO(newline="")
+        csv.DictWriter(line, self._header, restval="", lineterminator="\n").writerow(cells)
+        size = os.lseek(self._handle, 0, os.SEEK_END)
+        try:
+            write_all(self._handle, line.getvalue().encode())
+            os.fsync(self._handle)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._handle, size)
+            raise OutputError(self.results_path, exc) from None
 
     def rows(self) -> list[dict[str, str]]:
         """Every finished row so far, from the file (including rows of earlier, resumed sessions)."""
-        if self._stream is not None:
-            self._stream.flush()
         return read_rows(self.results_path)[1] if self.results_path.exists() else []
 
     def close(self) -> None:
-        if self._stream is not None:
-            self._stream.close()
-            self._stream = None
-            self._writer = None
+        if self._handle is not None:
+            os.close(self._handle)
+            self._handle = None
 
     def _rewrite(self, rows: Iterable[dict[str, str]]) -> None:
         """Replace the file with ``rows`` under the current header, then reopen it for appending.
@@ -155,18 +187,9 @@ class ResultsStore:
         """
         self.close()
         if self._header:
-            with tempfile.NamedTemporaryFile(
-                "w", dir=self.out, prefix=f".{RESULTS_FILE}.", delete=False, newline=""
-            ) as stream:
-                writer = csv.DictWriter(stream, self._header, restval="", lineterminator="\n")
-                writer.writeheader()
-                writer.writerows(rows)
-            os.replace(stream.name, self.results_path)
-            self._stream = self.results_path.open("a", newline="")
-            self._writer = csv.DictWriter(self._stream, self._header, restval="", lineterminator="\n")
-
-    @staticmethod
-    def _write_atomically(path: Path, text: str) -> None:
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as stream:
-            stream.write(text)
-        os.replace(stream.name, path)
+            text = io.StringIO(newline="")
+            writer = csv.DictWriter(text, self._header, restval="", lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            atomic_write(self.results_path, lambda stream: stream.write(text.getvalue().encode()))
+            self._handle = os.open(self.results_path, os.O_WRONLY | os.O_APPEND)
