@@ -26,6 +26,7 @@ import structlog
 from emulator.config.loading import LEAF_TYPES, ConfigError, build_config, parse_fault
 from emulator.kernel.clock import VirtualClock
 from emulator.kernel.durations import parse_duration
+from emulator.world.phases import phase_outcomes
 from emulator.world.runner import RunFailed, run_world
 
 __all__ = [
@@ -300,4 +301,5 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         return row
     row["trace_hash"] = report["trace_hash"]
     row.update(flatten_outcomes(report))
+    row.update(phase_outcomes(report))
     return row
