@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -89,9 +89,10 @@ def compare_spec(
     faults: tuple[str, ...] = (),
     seeds: tuple[int, int] = (0, 19),
     duration: str | None = None,
+    only: Collection[str] | None = None,
 ) -> SweepSpec:
     """The comparison as a sweep: one named axis of variants, the same seeds for each."""
-    built = variants(chosen)
+    built = variants(chosen, only)
     axis = GridAxis(
         VARIANT_AXIS,
         tuple(variant.name for variant in built),
@@ -126,7 +127,7 @@ def _velocity_floor(spec: SweepSpec, chosen: Sequence[Fix]) -> float | None:
 def summarise_compare(spec: SweepSpec, chosen: Sequence[Fix], rows: list[dict[str, str]]) -> dict[str, Any]:
     """``compare.json``: the fixes, per variant the statistics of every outcome, every cell, the reading."""
     summary = summarise(spec, rows)
-    built = {variant.name: variant for variant in variants(chosen)}
+    built = {variant.name: variant for variant in variants(chosen)}  # every kind: the spec may hold fewer
     table = []
     for entry in summary["points"]:
         variant: Variant = built[entry["grid"][VARIANT_AXIS]]

@@ -17,7 +17,7 @@ once, under the first name.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import attrs
 
@@ -132,13 +132,18 @@ def fixes_by_name(names: Sequence[str]) -> tuple[Fix, ...]:
     return tuple(fix for fix in FIXES if fix.name in names)
 
 
-def variants(chosen: Sequence[Fix] = FIXES) -> list[Variant]:
-    """No fix, each alone, all but each, all: in that order, each set of fixes once."""
+def variants(chosen: Sequence[Fix] = FIXES, only: Collection[str] | None = None) -> list[Variant]:
+    """No fix, each alone, all but each, all: in that order, each set of fixes once.
+
+    ``only`` keeps the variants of those names (a test that needs a few of
+    them need not pay for the rest); the command always builds them all.
+    """
     names = tuple(fix.name for fix in chosen)
     candidates = [Variant("none", (), "none")]
     candidates += [Variant(name, (name,), "alone") for name in names]
     candidates += [Variant(f"all-but-{name}", tuple(n for n in names if n != name), "all-but") for name in names]
     candidates.append(Variant("all", names, "all"))
+    candidates = [variant for variant in candidates if only is None or variant.name in only]
     seen: set[tuple[str, ...]] = set()
     unique = []
     for variant in candidates:
