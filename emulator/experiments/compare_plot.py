@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from emulator.experiments.compare_interpret import PHASE_WORDS
 from emulator.world.phases import PHASES
@@ -30,8 +32,9 @@ def plot_compare(result: dict[str, Any], path: Path) -> None:
     names = [variant["variant"] for variant in table]
     phases = list(PHASES)
     width = 0.8 / len(phases)
-    figure = Figure(figsize=(max(6.4, 0.55 * len(names) + 2.5), 5.0), layout="constrained")
+    figure = Figure(figsize=(max(7.5, 0.55 * len(names) + 4.5), 5.0), layout="constrained")
     axes = figure.add_subplot()
+    legend: list[tuple[Any, str]] = []
     for index, phase in enumerate(phases):
         xs, heights, low_err, high_err = [], [], [], []
         for position, variant in enumerate(table):
@@ -45,11 +48,12 @@ def plot_compare(result: dict[str, Any], path: Path) -> None:
             low_err.append(max(0.0, mean - low))
             high_err.append(max(0.0, high - mean))
         colour = _COLOURS[phase]
-        axes.bar(xs, heights, width, color=colour, label=PHASE_WORDS[phase], yerr=[low_err, high_err], capsize=2)
+        axes.bar(xs, heights, width, color=colour, yerr=[low_err, high_err], capsize=2)
+        legend.append((Patch(color=colour), PHASE_WORDS[phase]))
         aws = result["aws_phase_seconds"].get(phase)
         if aws is not None:
             axes.axhline(aws / 3600, color=colour, linestyle="--", linewidth=0.9, alpha=0.8)
-    axes.plot([], [], color="grey", linestyle="--", label="AWS's duration (same colour)")
+    legend.append((Line2D([], [], color="grey", linestyle="--"), "AWS's duration (same colour)"))
     axes.set_xticks(range(len(names)), names, rotation=35, ha="right", fontsize=8)
     axes.set_ylabel("phase duration, hours (mean, 95% CI)")
     floor_axes = axes.twinx()
@@ -72,9 +76,9 @@ def plot_compare(result: dict[str, Any], path: Path) -> None:
         floor_axes.axhline(limit, color="black", linestyle=":", linewidth=0.9, label="velocity-control limit")
     floor_axes.set_ylim(-0.03, 1.03)
     floor_axes.set_ylabel("lowest share of NLB nodes in DNS")
-    handles, labels = axes.get_legend_handles_labels()
-    more_handles, more_labels = floor_axes.get_legend_handles_labels()
-    axes.legend(handles + more_handles, labels + more_labels, fontsize=7, loc="upper right")
+    handles, labels = floor_axes.get_legend_handles_labels()
+    legend += zip(handles, labels, strict=True)
+    figure.legend(*zip(*legend, strict=True), fontsize=7, loc="outside right upper")
     first, last = result["parameters"]["seeds"]
     axes.set_title(
         f"{result['parameters']['scenario']}: each variant over seeds {first}..{last} ({result['runs']} runs)",
