@@ -221,6 +221,6 @@ def test_trigger_fixes_stop_everything_velocity_control_keeps_the_floor_and_all_
     assert velocity["outcomes"]["nlb.min_capacity_fraction"]["min"] >= floor
     every_fix = _variant(result, "all")
     assert all(_happened(every_fix, phase) == 0 for phase in ("dns_outage", *DOWNSTREAM))
-    assert "velocity control alone: DNS outage still in 2/2; DWFM collapse still in 2/2" in "\n".join(
-        result["interpretation"]
-    )
+    reading = "\n".join(result["interpretation"])
+    assert "race fix alone: no DNS outage in 2/2 seeds, so nothing downstream" in reading
+    assert "velocity control alone: DNS outage still in 2/2; DWFM collapse still in 2/2" in reading

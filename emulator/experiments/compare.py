@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -209,7 +209,7 @@ def run_compare(
     scheduler: str | None = None,
     progress_stream: TextIO | None = None,
     show_progress: bool = True,
-    on_row: Any = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> CompareOutcome:
     """Run what is missing (as a sweep would), then write ``compare.csv``, ``.json`` and ``.png``."""
     ran = run_rows(

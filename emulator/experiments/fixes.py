@@ -143,7 +143,11 @@ def variants(chosen: Sequence[Fix] = FIXES, only: Collection[str] | None = None)
     candidates += [Variant(name, (name,), "alone") for name in names]
     candidates += [Variant(f"all-but-{name}", tuple(n for n in names if n != name), "all-but") for name in names]
     candidates.append(Variant("all", names, "all"))
-    candidates = [variant for variant in candidates if only is None or variant.name in only]
+    if only is not None:
+        unknown = set(only) - {variant.name for variant in candidates}
+        if unknown:
+            raise ValueError(f"no such variants: {', '.join(sorted(unknown))}")
+        candidates = [variant for variant in candidates if variant.name in only]
     seen: set[tuple[str, ...]] = set()
     unique = []
     for variant in candidates:
