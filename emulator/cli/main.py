@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from emulator.cli.compare import add_compare_parser, command_compare
 from emulator.cli.keys import add_keys_parser, command_keys
 from emulator.cli.options import Parser, add_output_style, add_world_options, speed, subcommand
 from emulator.cli.output import PROG, configure_logging, print_aws_comparison, print_summary, print_timeline
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     add_keys_parser(commands)
     add_replay_parsers(commands)
     add_sweep_parser(commands)
+    add_compare_parser(commands)
     bench = subcommand(commands, "bench", help="benchmark the world against a plain SimPy lease loop")
     add_bench_arguments(bench)
     add_output_style(bench, quiet="the figures")
@@ -158,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_replay(args) if args.command == "replay" else command_diff(args)
         if args.command == "sweep":
             return command_sweep(args)
+        if args.command == "compare":
+            return command_compare(args)
         if args.command == "bench":
             configure_logging(args.log_format, args.quiet)
             return command_bench(args)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from emulator.config.loading import ConfigError
 from emulator.kernel.durations import parse_duration
 
 __all__ = [
@@ -23,12 +24,15 @@ __all__ = [
     "HelpFormatter",
     "Parser",
     "add_config_options",
+    "add_executor_options",
     "add_output_style",
     "add_world_options",
+    "check_executor_options",
     "duration",
     "seed",
     "speed",
     "subcommand",
+    "workers",
 ]
 
 # Virtual seconds per wall second: below, a run crawls for ever; above, timers cannot keep up.
@@ -92,6 +96,29 @@ def speed(text: str) -> float:
             f"invalid --speed {text!r}: expected a number from {SPEED_RANGE[0]:g} to {SPEED_RANGE[1]:g}"
         )
     return value
+
+
+def workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid --workers {text!r}: expected a whole number >= 1")
+    return value
+
+
+def add_executor_options(parser: argparse.ArgumentParser, executors: tuple[str, ...]) -> None:
+    """Where many runs go (``sweep``, ``compare``): worker processes here, or a Dask cluster."""
+    parser.add_argument("--workers", type=workers, help="parallel runs (default: every core)")
+    parser.add_argument("--executor", choices=executors, default="local", help="where the runs go")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:8786", help="Dask scheduler (with --executor dask)")
+
+
+def check_executor_options(args: argparse.Namespace) -> None:
+    """Options that only mean something together, refused before any run."""
+    if args.scheduler and args.executor != "dask":
+        raise ConfigError(f"invalid --scheduler {args.scheduler!r}: only used with --executor dask")
 
 
 def add_output_style(parser: argparse.ArgumentParser, *, quiet: str) -> None:

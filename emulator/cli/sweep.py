@@ -17,7 +17,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emulator.cli.options import add_config_options, add_output_style, subcommand
+from emulator.cli.options import (
+    add_config_options,
+    add_executor_options,
+    add_output_style,
+    check_executor_options,
+    subcommand,
+)
 from emulator.cli.paths import check_output_folder
 from emulator.cli.signals import exit_status, interrupting_signals
 from emulator.config.loading import LEAF_TYPES, ConfigError, parse_set
@@ -30,16 +36,6 @@ from metrics.files import OutputError
 __all__ = ["add_sweep_parser", "command_sweep", "spec_from_args"]
 
 PROG = "outage-emulator"
-
-
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"invalid --workers {text!r}: expected a whole number >= 1")
-    return value
 
 
 def add_sweep_parser(commands: Any) -> None:
@@ -60,9 +56,7 @@ def add_sweep_parser(commands: Any) -> None:
         help=f"a swept key; `{GRID_FAULT}=KIND:AT:DURATION,...` sweeps faults",
     )
     sweep.add_argument("--seeds", metavar="A..B", help="seeds, both ends included")
-    sweep.add_argument("--workers", type=_workers, help="parallel runs (default: every core)")
-    sweep.add_argument("--executor", choices=EXECUTORS, default="local", help="where the runs go")
-    sweep.add_argument("--scheduler", metavar="tcp://HOST:8786", help="Dask scheduler (with --executor dask)")
+    add_executor_options(sweep, EXECUTORS)
     sweep.add_argument("--out", type=Path, help="results folder (default sweep-STUDY or sweep-out)")
     add_output_style(sweep, quiet="the closing line and failures")
 
@@ -139,8 +133,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     spec, outcomes, out = spec_from_args(args)
     check_output_folder("--out", out)
     configure_logging(args.log_format, args.quiet)
-    if args.scheduler and args.executor != "dask":
-        raise ConfigError(f"invalid --scheduler {args.scheduler!r}: only used with --executor dask")
+    check_executor_options(args)
     with interrupting_signals() as received:
         try:
             outcome: SweepOutcome | None = run_sweep(

@@ -34,7 +34,7 @@ from emulator.experiments.sweep_store import ResultsStore
 from emulator.experiments.sweep_summary import summarise
 from emulator.world.report import write_report
 
-__all__ = ["EXECUTORS", "Progress", "SweepError", "SweepOutcome", "run_sweep"]
+__all__ = ["EXECUTORS", "Progress", "RowsOutcome", "SweepError", "SweepOutcome", "run_rows", "run_sweep"]
 
 EXECUTORS = ("local", "dask")
 # How long to keep trying to reach a Dask scheduler before giving up with a one-line error.
@@ -184,8 +184,11 @@ class Progress:
     Small enough not to justify a dependency (tqdm/rich) in every install.
     """
 
-    def __init__(self, total: int, done: int, stream: TextIO | None = None, *, shown: bool = True) -> None:
+    def __init__(
+        self, total: int, done: int, stream: TextIO | None = None, *, shown: bool = True, label: str = "sweep"
+    ) -> None:
         self.total, self.done, self.failed = total, done, 0
+        self._label = label
         self._stream = stream if stream is not None else sys.stderr
         self._shown = shown
         self._live = self._stream.isatty()
@@ -216,28 +219,39 @@ class Progress:
         filled = round(24 * self.done / self.total) if self.total else 24
         failed = f"  {self.failed} failed" if self.failed else ""
         return (
-            f"sweep [{'#' * filled}{'.' * (24 - filled)}] {self.done}/{self.total} runs{failed}"
+            f"{self._label} [{'#' * filled}{'.' * (24 - filled)}] {self.done}/{self.total} runs{failed}"
             f"  {elapsed:.0f}s elapsed  ~{left:.0f}s left"
         )
 
 
-def run_sweep(
+@attrs.frozen
+class RowsOutcome:
+    """What :func:`run_rows` did; the rows themselves are in the store's ``results.csv``."""
+
+    store: ResultsStore
+    executed: int
+    skipped: int
+    failed: int
+    interrupted: bool
+
+
+def run_rows(
     spec: SweepSpec,
     out: Path,
     *,
     workers: int | None = None,
     executor: str = "local",
     scheduler: str | None = None,
-    plot_outcomes: tuple[str, ...] = (),
     progress_stream: TextIO | None = None,
     show_progress: bool = True,
     on_row: Callable[[Row], None] | None = None,
-) -> SweepOutcome:
-    """Validate, run what is missing, then write ``summary.json`` and the plots.
+    label: str = "sweep",
+) -> RowsOutcome:
+    """Validate, then run every task of ``spec`` not yet in ``out``: the part of a sweep that ``compare`` shares.
 
     Raises :class:`ConfigError` before anything is written for bad input or a
-    folder holding another sweep. Ctrl-C returns with ``interrupted`` set and
-    no summary; the rows written so far stay for the next resume.
+    folder holding another sweep. Ctrl-C returns with ``interrupted`` set; the
+    rows written so far stay for the next resume.
     """
     validate(spec)
     store = ResultsStore(out, spec)
@@ -248,7 +262,9 @@ def run_sweep(
     try:
         finished = store.open()
         pending = [task for task in spec.tasks() if task.key not in finished]
-        progress = Progress(len(pending) + len(finished), len(finished), progress_stream, shown=show_progress)
+        progress = Progress(
+            len(pending) + len(finished), len(finished), progress_stream, shown=show_progress, label=label
+        )
         try:
             for row in chosen.results(pending):
                 store.append(row)
@@ -268,11 +284,40 @@ def run_sweep(
         chosen.close(abort=interrupted)
     finally:
         store.close()
-    if interrupted:
-        return SweepOutcome(out, executed, len(finished), failed, True, None, ())
-    summary = summarise(spec, store.rows())
+    return RowsOutcome(store, executed, len(finished), failed, interrupted)
+
+
+def run_sweep(
+    spec: SweepSpec,
+    out: Path,
+    *,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    plot_outcomes: tuple[str, ...] = (),
+    progress_stream: TextIO | None = None,
+    show_progress: bool = True,
+    on_row: Callable[[Row], None] | None = None,
+) -> SweepOutcome:
+    """Run what is missing (:func:`run_rows`), then write ``summary.json`` and the plots.
+
+    Ctrl-C returns with ``interrupted`` set and no summary.
+    """
+    ran = run_rows(
+        spec,
+        out,
+        workers=workers,
+        executor=executor,
+        scheduler=scheduler,
+        progress_stream=progress_stream,
+        show_progress=show_progress,
+        on_row=on_row,
+    )
+    if ran.interrupted:
+        return SweepOutcome(out, ran.executed, ran.skipped, ran.failed, True, None, ())
+    summary = summarise(spec, ran.store.rows())
     write_report(summary, out / "summary.json")
     from emulator.experiments.sweep_plots import plot_summary  # matplotlib is slow to import: only once runs are done
 
     plots = plot_summary(summary, out / "plots", plot_outcomes)
-    return SweepOutcome(out, executed, len(finished), failed, False, summary, tuple(plots))
+    return SweepOutcome(out, ran.executed, ran.skipped, ran.failed, False, summary, tuple(plots))

@@ -26,6 +26,7 @@ import structlog
 from emulator.config.loading import LEAF_TYPES, ConfigError, build_config, parse_fault
 from emulator.kernel.clock import VirtualClock
 from emulator.kernel.durations import parse_duration
+from emulator.world.phases import phase_outcomes
 from emulator.world.runner import RunFailed, run_world
 
 __all__ = [
@@ -55,10 +56,23 @@ _SEEDS = re.compile(r"^\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?$")
 
 @attrs.frozen
 class GridAxis:
-    """One ``--grid KEY=V1,V2,...``: values are kept as typed, for the CSV and resume keys."""
+    """One ``--grid KEY=V1,V2,...``: values are kept as typed, for the CSV and resume keys.
+
+    An axis with ``expands`` is *named*: its key is a column, not a config key,
+    and each value stands for several overrides at once (``compare``'s variants:
+    ``race-fix`` is ``dns.race_fix=true``). The rest of the machinery (resume,
+    executors, summary) treats it as any other axis.
+    """
 
     key: str
     values: tuple[str, ...]
+    expands: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    def overrides(self, value: str) -> tuple[tuple[str, str], ...]:
+        """The ``--set`` pairs that one value of this axis stands for."""
+        if not self.expands:
+            return ((self.key, value),)
+        return dict(self.expands)[value]
 
 
 @attrs.frozen
@@ -107,11 +121,11 @@ class SweepSpec:
         if self.duration is not None:
             sets.append(("run.duration_s", self.duration))
         faults = list(self.faults)
-        for key, value in zip(self.grid_keys, point, strict=True):
-            if key == GRID_FAULT:
+        for axis, value in zip(self.grid, point, strict=True):
+            if axis.key == GRID_FAULT and not axis.expands:
                 faults.append(value)
             else:
-                sets.append((key, value))
+                sets.extend(axis.overrides(value))
         return RunTask(
             scenario=self.scenario,
             sets=tuple(sets),
@@ -127,7 +141,7 @@ class SweepSpec:
 
     def to_json(self) -> dict[str, Any]:
         """The parameters that define the results, as stored beside them to guard resumes."""
-        return {
+        params: dict[str, Any] = {
             "scenario": self.scenario,
             "sets": [list(pair) for pair in self.sets],
             "faults": list(self.faults),
@@ -135,6 +149,12 @@ class SweepSpec:
             "seeds": list(self.seeds),
             "duration": self.duration,
         }
+        # Only when used, so that the folders of plain sweeps still resume; a changed
+        # meaning of a named value (a fix's keys) must refuse the old rows.
+        expands = {axis.key: {v: [list(pair) for pair in o] for v, o in axis.expands} for axis in self.grid}
+        if any(expands.values()):
+            params["expands"] = {key: value for key, value in expands.items() if value}
+        return params
 
 
 def parse_grid(text: str, source: str = "--grid") -> GridAxis:
@@ -166,7 +186,12 @@ def parse_seeds(text: str) -> tuple[int, int]:
 
 
 def _check_grid_values(spec: SweepSpec, axis: GridAxis, source: str) -> None:
-    """Each value on its own, so the error names the grid rather than a merged config."""
+    """Each value on its own, so the error names the grid rather than a merged config.
+
+    A named axis is declared in code, not typed: its points are built below with the rest.
+    """
+    if axis.expands:
+        return
     if axis.key == GRID_FAULT:
         for value in axis.values:
             parse_fault(value, f"{source} {GRID_FAULT}")
@@ -276,4 +301,5 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         return row
     row["trace_hash"] = report["trace_hash"]
     row.update(flatten_outcomes(report))
+    row.update(phase_outcomes(report))
     return row

@@ -27,6 +27,7 @@ __all__ = [
     "AwsMilestone",
     "annotate",
     "aws_clock",
+    "aws_phase_seconds",
     "compare_with_aws",
 ]
 
@@ -84,6 +85,14 @@ AWS_PHASES: dict[str, tuple[str, str]] = {
     "network_backlog": ("06:21", "10:36"),  # propagation latency rises -> back to normal
     "nlb_flapping": ("05:30", "09:36"),  # NLB errors start -> failover disabled
 }
+
+
+def aws_phase_seconds() -> dict[str, float]:
+    """How long each of our phases lasted in AWS's timeline, in seconds."""
+    return {
+        name: AwsMilestone(end, "", "").aws_s - AwsMilestone(start, "", "").aws_s
+        for name, (start, end) in AWS_PHASES.items()
+    }
 
 
 def aws_clock(t: float, anchor: float) -> str:
@@ -167,8 +176,7 @@ def compare_with_aws(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             }
         )
     phases = []
-    for name, (start, end) in AWS_PHASES.items():
-        aws_s = AwsMilestone(end, "", "").aws_s - AwsMilestone(start, "", "").aws_s
+    for name, aws_s in aws_phase_seconds().items():
         ours = _phase_span(report["phases"], name, report["virtual_seconds"])
         phases.append(
             {

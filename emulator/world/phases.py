@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PHASES", "PhaseTracker", "phases_from_timeline"]
+__all__ = ["PHASES", "PhaseTracker", "phase_outcomes", "phases_from_timeline"]
 
 # phase name -> (event that opens it, event that closes it)
 PHASES: dict[str, tuple[str, str]] = {
@@ -62,3 +62,22 @@ class PhaseTracker:
 
     def in_order(self) -> list[dict[str, Any]]:
         return sorted(self.phases, key=lambda phase: (phase["start"], phase["name"]))
+
+
+def phase_outcomes(report: dict[str, Any]) -> dict[str, bool | float | None]:
+    """Per phase, ``phases.NAME.occurred`` and ``phases.NAME.seconds``, as flat outcome columns.
+
+    The phases are a list in the report, which a table of numbers cannot hold;
+    a sweep or a comparison needs them as columns to count and average. Any
+    interval counts as having happened, a blip included: "no phase happened"
+    must be strict. The duration is the one set beside AWS's in
+    ``aws_comparison`` (first sustained start to last end, the run's end if
+    still open), null when the phase never happened.
+    """
+    seconds = {entry["phase"]: entry["ours_s"] for entry in report.get("aws_comparison", {}).get("phases", [])}
+    happened = {phase["name"] for phase in report["phases"]}
+    outcomes: dict[str, bool | float | None] = {}
+    for name in PHASES:
+        outcomes[f"phases.{name}.occurred"] = name in happened
+        outcomes[f"phases.{name}.seconds"] = seconds.get(name) if name in happened else None
+    return outcomes
