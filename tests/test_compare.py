@@ -224,3 +224,29 @@ def test_trigger_fixes_stop_everything_velocity_control_keeps_the_floor_and_all_
     reading = "\n".join(result["interpretation"])
     assert "race fix alone: no DNS outage in 2/2 seeds, so nothing downstream" in reading
     assert "velocity control alone: DNS outage still in 2/2; DWFM collapse still in 2/2" in reading
+
+
+def test_sigterm_stops_a_compare_with_its_finished_rows_kept_and_exit_143(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from emulator.experiments.sweep_store import read_rows
+
+    out = tmp_path / "cmp"
+    argv = ["compare", *DNS_ONLY, "--fix", "race-fix", "--seeds", "0..199", "--workers", "1", "-q", "--out", str(out)]
+    process = subprocess.Popen([sys.executable, "-m", "emulator", *argv], stderr=subprocess.PIPE, text=True)
+    results = out / "results.csv"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (results.exists() and results.read_text().count("\n") >= 3):
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    kept = read_rows(results)[1]
+    assert process.returncode == 143, err
+    assert 2 <= len(kept) < 400
+    assert err.strip().splitlines() == [
+        f"outage-emulator: interrupted by SIGTERM; {len(kept)} finished runs kept in {results}; "
+        "run the same command again to resume"
+    ]

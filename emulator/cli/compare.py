@@ -4,8 +4,9 @@ The options are checked before any run (a fix name, the seeds, the folder,
 every variant's config): bad input is one line naming the field, the value
 and what is allowed, exit 2, nothing written. The runs are a sweep's (same
 executors, same resume from ``--out``); a run that failed is listed with the
-command that reproduces it and makes the exit status 1; Ctrl-C exits 130
-with the finished rows kept.
+command that reproduces it and makes the exit status 1. Ctrl-C, SIGTERM or
+SIGHUP stop it as they stop a sweep: the finished rows kept, one line, exit
+130, 143 or 129; a full disk is one line and exit 1.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -26,12 +28,15 @@ from emulator.cli.options import (
     subcommand,
 )
 from emulator.cli.paths import check_output_folder
+from emulator.cli.signals import exit_status, interrupting_signals
 from emulator.config.loading import parse_set
-from emulator.experiments.compare import OUTCOMES, Outcome, cells_csv, compare_spec, run_compare
+from emulator.experiments.compare import OUTCOMES, CompareOutcome, Outcome, cells_csv, compare_spec, run_compare
 from emulator.experiments.compare_interpret import span
 from emulator.experiments.fixes import FIXES, NOT_A_SWITCH, fixes_by_name
 from emulator.experiments.sweep import EXECUTORS, SweepError
 from emulator.experiments.sweep_spec import parse_seeds
+from emulator.experiments.sweep_store import RESULTS_FILE, read_rows
+from metrics.files import OutputError
 
 __all__ = ["add_compare_parser", "command_compare", "print_fixes"]
 
@@ -154,26 +159,36 @@ def command_compare(args: argparse.Namespace) -> int:
     check_output_folder("--out", args.out)
     check_executor_options(args)
     configure_logging(args.log_format, args.quiet)
-    try:
-        outcome = run_compare(
-            spec,
-            chosen,
-            args.out,
-            workers=args.workers,
-            executor=args.executor,
-            scheduler=args.scheduler,
-            show_progress=not args.quiet,
-        )
-    except SweepError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 1
-    if outcome.interrupted:
+    with interrupting_signals() as received:
+        try:
+            outcome: CompareOutcome | None = run_compare(
+                spec,
+                chosen,
+                args.out,
+                workers=args.workers,
+                executor=args.executor,
+                scheduler=args.scheduler,
+                show_progress=not args.quiet,
+            )
+        except KeyboardInterrupt:  # a signal outside the loop of runs (while opening, or summarising)
+            outcome = None
+        except SweepError as exc:
+            print(f"{PROG}: {exc}", file=sys.stderr)
+            return 1
+        except OutputError as exc:  # a full disk: the rows written so far are whole
+            print(
+                f"{PROG}: error: {exc}; finished runs are kept, run the same command again to resume", file=sys.stderr
+            )
+            return 1
+    if outcome is None or outcome.interrupted:
+        results = args.out / RESULTS_FILE
+        kept = len(read_rows(results)[1]) if results.exists() else 0
+        by = f" by {received.signal.name}" if received.signal is not None else ""
         print(
-            f"{PROG}: interrupted; {outcome.skipped + outcome.executed} finished runs kept in "
-            f"{args.out / 'results.csv'}; run the same command again to resume",
+            f"{PROG}: interrupted{by}; {kept} finished runs kept in {results}; run the same command again to resume",
             file=sys.stderr,
         )
-        return 130
+        return exit_status(received.signal or signal.SIGINT)
     result = outcome.result
     assert result is not None
     closing = sys.stdout if args.format == "table" else sys.stderr
