@@ -79,6 +79,10 @@ def test_operator_repairs_after_its_configured_delays_and_errors_stop_as_negativ
     assert empty_at is not None and restored_at is not None
     assert detect + repair <= restored_at - empty_at <= detect + repair + poll
     assert first(report, "regional_endpoint_restored") == restored_at
+    # The repair pauses the whole automation: the Planner writes no plan after the repair's
+    # instant (in which it may have written one beside the plan restored).
+    restored = next(entry for entry in report["timeline"] if entry["event"] == "operator_restored_dns")
+    assert restored["generation"] <= report["dns"]["newest_generation"] <= restored["generation"] + 1
     errors_end = first(report, "dynamodb_errors_end")
     assert errors_end is not None
     # Clients kept failing after the repair, until their cached empty answers expired.
@@ -92,6 +96,8 @@ def test_automation_off_switch_freezes_dns_as_it_is() -> None:
     report = run("incident", 1, run__duration_s=HOUR, dns__automation_enabled=False, **DNS_ONLY)
     assert report["dns"]["race_occurred"] is False
     assert report["dns"]["plans_deleted"] == 0
+    # The whole automation is off, the Planner too: no plan piles up that nothing would clean.
+    assert report["dns"]["newest_generation"] == 1 and report["dns"]["plans_held"] == 1
 
 
 def test_operator_also_repairs_automation_stuck_on_another_endpoint() -> None:

@@ -95,7 +95,7 @@ class DnsConfig:
     race_fix: bool = False
     # AWS's fix 3: clean-up never deletes an active or recent plan, and an empty plan is refused.
     plan_protection: bool = False
-    # AWS's fix 1, the off-switch: false and no Enactor applies any plan.
+    # AWS's fix 1, the off-switch: false and the Planner writes no plan, no Enactor applies one.
     automation_enabled: bool = True
     planner: PlannerConfig = attrs.Factory(PlannerConfig)
     enactor: EnactorConfig = attrs.Factory(EnactorConfig)

@@ -219,7 +219,7 @@ class ForceEmpty:
 
 @attrs.frozen
 class SetAutomation:
-    """Operator -> Enactor: the global off-switch for the DNS automation."""
+    """Operator -> Planner and Enactors: the global off-switch for the DNS automation."""
 
     enabled: bool
 

@@ -54,6 +54,7 @@ class PlanStore:
             request.reply.send(tuple(self._plans))
         elif isinstance(request, DeletePlans):
             deleted = tuple(g for g in request.generations if self._plans.pop(g, None) is not None)
+            self._stats.plans_held = len(self._plans)
             request.reply.send(deleted)
         else:  # pragma: no cover - the union is closed
             raise TypeError(f"plan store: unexpected request {request!r}")
@@ -65,3 +66,4 @@ class PlanStore:
         self._plans[plan.generation] = plan
         self._newest = plan.generation
         self._stats.newest_generation = plan.generation
+        self._stats.plans_held = len(self._plans)

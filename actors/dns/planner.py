@@ -5,6 +5,13 @@ balancers and writes, for every endpoint, a set of load balancers with
 weights. Generations only grow; the Planner never waits for the Enactors:
 it sends :class:`PutPlan` to the plan store and carries on. It numbers the
 generations itself (it is their only writer), from the bootstrap plan's.
+
+The off-switch (AWS's fix 1, and the operator's pause after the repair)
+turns off the whole automation, the Planner with the Enactors: a Planner
+left writing a plan every few seconds with no Enactor to apply it and no
+clean-up to delete it would grow the plan store without bound (about 43 MB a
+virtual day). It takes :class:`SetAutomation` on its control channel at each
+step; while off it writes nothing and waits for the next control.
 """
 
 from __future__ import annotations
@@ -12,8 +19,10 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
+from trio import WouldBlock
+
 from actors.dns.asking import send
-from actors.dns.messages import Plan, PlanStoreRequest, PutPlan, WeightedRecord
+from actors.dns.messages import Plan, PlanStoreRequest, PutPlan, SetAutomation, WeightedRecord
 
 if TYPE_CHECKING:
     import trio
@@ -62,13 +71,31 @@ async def run_planner(
     config: DnsConfig,
     endpoints: tuple[str, ...],
     plan_store: trio.MemorySendChannel[PlanStoreRequest],
+    control: trio.MemoryReceiveChannel[SetAutomation],
     last_generation: int,
     trace: Trace,
 ) -> None:
-    """Write plan after plan, forever, after ``last_generation`` (the bootstrap's)."""
+    """Write plan after plan after ``last_generation`` (the bootstrap's), while the automation is on."""
     generation = last_generation
+    enabled = config.automation_enabled
     while True:
+        if not enabled:
+            enabled = _switch(trace, enabled, await control.receive())
+            continue
         await clock.sleep(config.planner.interval_s)
+        while True:
+            try:
+                enabled = _switch(trace, enabled, control.receive_nowait())
+            except WouldBlock:
+                break
+        if not enabled:
+            continue
         generation += 1
         await send(plan_store, PutPlan(make_plan(generation, endpoints, config.addresses_per_endpoint, rng)))
         trace.record("plan_written", "dns-planner", generation=generation)
+
+
+def _switch(trace: Trace, enabled: bool, control: SetAutomation) -> bool:
+    if control.enabled != enabled:
+        trace.record("automation_switched", "dns-planner", enabled=control.enabled)
+    return control.enabled

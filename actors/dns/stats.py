@@ -47,6 +47,7 @@ class DnsStats:
     regional_write_lateness: dict[str, dict[str, Any]] = attrs.Factory(dict)
     # Plan store and clean-up.
     newest_generation: int = 0
+    plans_held: int = 0  # in the plan store now: bounded only while clean-up keeps up
     plans_deleted: int = 0
 
     def empty_seconds_until(self, now: float) -> float:

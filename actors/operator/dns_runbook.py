@@ -8,8 +8,8 @@ so its reaction time has that granularity. It takes ``detect_delay_s`` to
 identify DNS as the cause (23:48 to 00:38 in the incident) and another
 ``dns_repair_delay_s`` to restore the records (02:25). It acts as any actor
 would, by messages: the newest plan from the plan store, the records
-restored to it in Route 53, then the automation paused on every Enactor, as
-AWS did worldwide, unless told not to.
+restored to it in Route 53, then the automation paused (the Planner and every
+Enactor), as AWS did worldwide, unless told not to.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from actors.dns.messages import (
-    EnactorControl,
     GetNewestPlan,
     PlanStoreRequest,
     RestoreRecords,
@@ -50,7 +49,7 @@ async def run_dns_runbook(
     regional_endpoint: str,
     plan_store: trio.MemorySendChannel[PlanStoreRequest],
     route53: trio.MemorySendChannel[Route53Request],
-    enactors: Sequence[trio.MemorySendChannel[EnactorControl]],
+    automation: Sequence[trio.MemorySendChannel[SetAutomation]],
     actions: OperatorStats,
     trace: Trace,
 ) -> None:
@@ -80,8 +79,8 @@ async def run_dns_runbook(
         if plan is not None:
             await route53.send(RestoreRecords(plan))
             enabled = not config.pause_dns_automation_after_repair
-            for enactor in enactors:
-                await enactor.send(SetAutomation(enabled))
+            for switch in automation:
+                await switch.send(SetAutomation(enabled))
             act(
                 trace,
                 actions,

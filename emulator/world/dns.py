@@ -25,6 +25,7 @@ from actors.dns.messages import (
     PutPlan,
     RestoreRecords,
     Route53Request,
+    SetAutomation,
 )
 from actors.dns.plan_store import PlanStore
 from actors.dns.planner import endpoint_names, make_plan, run_planner
@@ -79,6 +80,7 @@ class DnsSide:
         self._dynamodb_requests, dynamodb_inbox = trio.open_memory_channel[DynamoDBRequest](SERVICE_BUFFER)
         self._cleanup_send, self._cleanup_receive = trio.open_memory_channel[CleanupRequest](CONTROL_BUFFER)
         self.enactor_controls: dict[str, trio.MemorySendChannel[EnactorControl]] = {}
+        self._planner_control_send, self._planner_control = trio.open_memory_channel[SetAutomation](CONTROL_BUFFER)
         self.plan_store = PlanStore(plan_store_inbox, stats=self.dns_stats, trace=trace)
         self.route53 = DnsStore(
             route53_inbox,
@@ -110,6 +112,11 @@ class DnsSide:
                     regional_endpoint=self.regional_endpoint,
                 )
             )
+
+    @property
+    def automation_switches(self) -> tuple[trio.MemorySendChannel[SetAutomation], ...]:
+        """Where the off-switch goes: the Planner and every Enactor (the whole automation)."""
+        return (self._planner_control_send, *self.enactor_controls.values())
 
     def resolver(self, name: str) -> CachingResolver:
         return CachingResolver(
@@ -164,6 +171,7 @@ class DnsSide:
             config=self._config.dns,
             endpoints=self.endpoints,
             plan_store=self.plan_store_requests,
+            control=self._planner_control,
             last_generation=BOOTSTRAP_GENERATION,
             trace=self._trace,
         )
@@ -227,6 +235,8 @@ class DnsSide:
                 "stuck": dns.stuck,
                 "stuck_seconds": round(dns.stuck_seconds_until(now), 3),
                 "enactor_max_lag_generations": dns.enactor_max_lag_generations,
+                "newest_generation": dns.newest_generation,
+                "plans_held": dns.plans_held,
                 "plans_deleted": dns.plans_deleted,
                 "lock_conflicts": dns.lock_conflicts,
                 "stale_writes": dns.stale_writes,

@@ -167,7 +167,7 @@ class World:
                 regional_endpoint=self.dns.regional_endpoint,
                 plan_store=self.dns.plan_store_requests,
                 route53=self.dns.route53_requests,
-                enactors=tuple(self.dns.enactor_controls.values()),
+                automation=self.dns.automation_switches,
             ),
             functools.partial(
                 run_dwfm_runbook,
