@@ -7,17 +7,21 @@ import random
 from typing import Any
 
 import attrs
+import pytest
 import trio
+from hypothesis import given
+from hypothesis import strategies as st
 
 from actors.ec2.messages import InstanceLaunched, InstanceTerminated, LeaseChanges
 from actors.network.config import NetworkManagerConfig
 from actors.network.manager import NetworkManager
 from actors.network.messages import FULLY_PROPAGATED, PropagationProgress, checker_bit
-from actors.network.stats import NetworkStats
+from actors.network.stats import SKETCH_ACCURACY, NetworkStats
 from actors.nlb.config import NlbConfig, VelocityControlConfig
 from actors.nlb.health_checker import CheckerMessage, HealthChecker
 from actors.nlb.load_balancer import LoadBalancer, LoadBalancerMessage
 from actors.nlb.messages import CheckRequest, CheckResults, LoadBalancerTick, SetAutomaticFailover
+from actors.nlb.reachable import ReachableInstances
 from actors.nlb.stats import NlbStats
 from emulator.kernel.clock import VirtualClock
 from emulator.kernel.trace import Trace
@@ -277,3 +281,41 @@ def test_the_nlb_runbook_pages_on_the_transition_rate_and_switches_failover_on_e
         (paged + 720, 0, True),
         (paged + 720, 1, True),
     ]
+
+
+def test_propagation_latency_quantiles_are_within_half_a_percent_in_bounded_memory() -> None:
+    stats = NetworkStats(bucket_bounds=(1.0, 10.0))
+    draw = random.Random(7)
+    latencies = [0.0] * 50 + [draw.lognormvariate(1.0, 2.0) for _ in range(100_000)]
+    for latency in latencies:
+        stats.observe(latency)
+    ordered = sorted(latencies)
+    for q in (0.0001, 0.5, 0.9, 0.99, 0.999):
+        exact = ordered[int(q * len(ordered))]
+        assert stats.quantile(q) == pytest.approx(exact, rel=SKETCH_ACCURACY, abs=1e-9), q
+    assert len(stats.latency_sketch) < 5_000, "buckets grow with the log of the range, not with the count"
+
+
+@given(ids=st.lists(st.integers(min_value=-50, max_value=400), max_size=300), probes=st.lists(st.integers(-60, 420)))
+def test_the_reachable_instances_of_a_checker_are_exactly_a_set_of_what_it_was_told(
+    ids: list[int], probes: list[int]
+) -> None:
+    reachable = ReachableInstances(ids[:10])
+    reachable.update(ids[10:])
+    told = set(ids)
+    assert len(reachable) == len(told)
+    assert all((probe in reachable) == (probe in told) for probe in [*probes, *ids])
+
+
+def test_instances_reachable_in_launch_order_cost_no_memory_each() -> None:
+    reachable = ReachableInstances(range(-40, 0))
+    draw = random.Random(5)
+    pending: list[int] = []
+    for instance in range(1, 200_001):  # each reaches the checker within 50 launches of its own
+        pending.append(instance)
+        if len(pending) > 50:
+            reachable.add(pending.pop(draw.randrange(len(pending))))
+    assert len(reachable) == 200_000 - 50 + 40
+    # Only the ids past the floor (a straggler holds it back a few hundred ids at most) and
+    # the initial ones are stored: not 200,000.
+    assert reachable.held < 1_000

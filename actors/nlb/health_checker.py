@@ -31,6 +31,7 @@ import trio
 
 from actors.network.messages import PropagationProgress, checker_bit
 from actors.nlb.messages import CheckRequest, CheckResults, TransitionTally
+from actors.nlb.reachable import ReachableInstances
 
 if TYPE_CHECKING:
     from actors.nlb.config import NlbConfig
@@ -71,7 +72,7 @@ class HealthChecker:
         # Taking a target out costs the full transition spread over every AZ's checkers; back, a fifth.
         self._out_units = config.transition_cost / len(peers)
         self._back_units = self._out_units / 5
-        self._reachable = set(reachable)  # instances whose network state has reached this AZ's checkers
+        self._reachable = ReachableInstances(reachable)  # instances whose network state reached this AZ's checkers
         self._backlog_units = 0.0
         self._requests: list[CheckRequest] = []  # received, for this tick or a later one
         self._tallies: dict[tuple[int, int, int], float] = {}  # (tick, lb, checker) -> units
