@@ -58,10 +58,10 @@ def test_a_row_torn_inside_its_last_cell_is_dropped_and_run_again(tmp_path: Path
     results = out / "results.csv"
     complete = results.read_text()
     *whole, last = complete.splitlines()
-    prefix, cell = last.rsplit(",", 1)
-    assert len(cell) > 1, "the last cell must be long enough to cut"
-    # As if SIGKILL landed mid-write: the row has every column, but its last value is cut short.
-    results.write_text("\n".join(whole) + "\n" + prefix + "," + cell[: len(cell) // 2])
+    cells = last.split(",")
+    cut = max(i for i, cell in enumerate(cells) if len(cell) > 1)  # the last value long enough to cut
+    # As if SIGKILL landed mid-write: the row stops halfway through a value (4.5 would read back as 4).
+    results.write_text("\n".join(whole) + "\n" + ",".join(cells[:cut]) + "," + cells[cut][: len(cells[cut]) // 2])
 
     assert _sweep(spec, out) == (1, 1)
     assert sorted(results.read_text().splitlines()) == sorted(complete.splitlines())

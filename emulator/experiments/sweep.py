@@ -69,7 +69,15 @@ class _Inline:
 
     def results(self, tasks: Sequence[RunTask]) -> Iterator[Row]:
         for task in tasks:
-            yield execute_run(task)
+            try:
+                row = execute_run(task)
+            except BaseExceptionGroup as group:
+                # A stop signal raised inside the run's Trio loop arrives wrapped in its
+                # nurseries' groups: unwrap it, so the sweep stops as it does between runs.
+                if group.subgroup(KeyboardInterrupt) is not None:
+                    raise KeyboardInterrupt from None
+                raise
+            yield row
 
     def close(self, abort: bool) -> None:
         pass
