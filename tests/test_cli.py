@@ -76,6 +76,9 @@ def test_run_prints_timeline_and_summary_and_writes_the_report(
         (["--fault", "empty_record:soon:2m"], ["empty_record:soon:2m", "duration"]),
         (["--fault", "stall_enactor:1m:2m:nobody"], ["nobody", "dns-enactor-use1-az1"]),
         (["--duration", "0s"], ["0s", "> 0"]),
+        # Valid numbers that would keep a run from ever ending (it never left its first tick).
+        (["--set", "ec2.launch_rate_per_s=1e9"], ["ec2.launch_rate_per_s", "1000000000", "at most 1,000 a second"]),
+        (["--set", "nlb.tick_s=0.000001"], ["nlb.tick_s", "at least 0.1 s"]),
     ],
 )
 def test_bad_input_is_one_line_naming_field_value_and_allowed_with_exit_2(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["CEILINGS", "MAX_VIRTUAL_DURATION_S", "MAX_WALL_DURATION_S", "check_rules"]
+__all__ = ["CEILINGS", "MAX_VIRTUAL_DURATION_S", "MAX_WALL_DURATION_S", "RATE_CEILINGS", "STEP_FLOORS", "check_rules"]
 
 CEILINGS: dict[str, float] = {
     "ec2.droplets": 2_000_000,
@@ -29,6 +29,29 @@ CEILINGS: dict[str, float] = {
 MAX_VIRTUAL_DURATION_S = 60 * 86400.0
 # A real-time run (soak) lasts duration / speed of wall time: at most this.
 MAX_WALL_DURATION_S = 366 * 86400.0
+
+# Rates of events the world generates one by one, per virtual second: past these a virtual run's
+# arrivals alone would keep the CPU busy for days (1e9 launches per second never ended one tick).
+RATE_CEILINGS: dict[str, float] = {
+    "ec2.launch_rate_per_s": 1_000,
+    "ec2.termination_rate_per_s": 1_000,
+    "ec2.retry_rate_per_s": 1_000,
+    "dynamodb.workload.rate_per_s": 1_000,
+}
+
+# Ticks and intervals of periodic work, virtual seconds: below these the ticks alone would keep
+# a run from ending (nlb.tick_s=0.000001 is a million ticks a virtual second).
+STEP_FLOORS: dict[str, float] = {
+    "dns.planner.interval_s": 0.1,
+    "dwfm.check_tick_s": 0.1,
+    "dwfm.state_check_interval_s": 0.1,
+    "ec2.tick_s": 0.1,
+    "network_manager.publish_interval_s": 0.1,
+    "nlb.tick_s": 0.1,
+    "nlb.health_check_interval_s": 0.1,
+    "run.invariant_check_interval_s": 0.1,
+    "run.sample_interval_s": 0.1,
+}
 
 # (lower, upper): lower <= upper
 ORDERED: tuple[tuple[str, str], ...] = (
@@ -61,6 +84,15 @@ def check_rules(flat: dict[str, Any], *, speed: float | None = None) -> str | No
         value = _number(flat, key)
         if value is not None and value > ceiling:
             return f"invalid {key}={flat[key]!r}: at most {ceiling:,.0f} (a documented ceiling; see README, Limits)"
+    for key, ceiling in RATE_CEILINGS.items():
+        value = _number(flat, key)
+        if value is not None and value > ceiling:
+            limit = f"at most {ceiling:,.0f} a second"
+            return f"invalid {key}={flat[key]!r}: {limit} (a documented ceiling; see README, Limits)"
+    for key, floor in STEP_FLOORS.items():
+        value = _number(flat, key)
+        if value is not None and value < floor:
+            return f"invalid {key}={flat[key]!r}: at least {floor:g} s (a documented floor; see README, Limits)"
     duration = _number(flat, "run.duration_s")
     if duration is not None and speed is None and duration > MAX_VIRTUAL_DURATION_S:
         return (
