@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,14 +27,14 @@ from emulator.cli.options import (
     subcommand,
 )
 from emulator.cli.paths import check_output_folder
-from emulator.cli.signals import exit_status, interrupting_signals
+from emulator.cli.resumable import say_disk_full, say_stopped
+from emulator.cli.signals import interrupting_signals
 from emulator.config.loading import parse_set
 from emulator.experiments.compare import OUTCOMES, CompareOutcome, Outcome, cells_csv, compare_spec, run_compare
 from emulator.experiments.compare_interpret import span
 from emulator.experiments.fixes import FIXES, NOT_A_SWITCH, fixes_by_name
 from emulator.experiments.sweep import EXECUTORS, SweepError
 from emulator.experiments.sweep_spec import parse_seeds
-from emulator.experiments.sweep_store import RESULTS_FILE, read_rows
 from metrics.files import OutputError
 
 __all__ = ["add_compare_parser", "command_compare", "print_fixes"]
@@ -175,20 +174,10 @@ def command_compare(args: argparse.Namespace) -> int:
         except SweepError as exc:
             print(f"{PROG}: {exc}", file=sys.stderr)
             return 1
-        except OutputError as exc:  # a full disk: the rows written so far are whole
-            print(
-                f"{PROG}: error: {exc}; finished runs are kept, run the same command again to resume", file=sys.stderr
-            )
-            return 1
+        except OutputError as exc:
+            return say_disk_full(exc)
     if outcome is None or outcome.interrupted:
-        results = args.out / RESULTS_FILE
-        kept = len(read_rows(results)[1]) if results.exists() else 0
-        by = f" by {received.signal.name}" if received.signal is not None else ""
-        print(
-            f"{PROG}: interrupted{by}; {kept} finished runs kept in {results}; run the same command again to resume",
-            file=sys.stderr,
-        )
-        return exit_status(received.signal or signal.SIGINT)
+        return say_stopped(args.out, received)
     result = outcome.result
     assert result is not None
     closing = sys.stdout if args.format == "table" else sys.stderr

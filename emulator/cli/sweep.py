@@ -12,7 +12,6 @@ runs (a crash, a broken invariant) exits 1 once everything is written.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,13 @@ from emulator.cli.options import (
     subcommand,
 )
 from emulator.cli.paths import check_output_folder
-from emulator.cli.signals import exit_status, interrupting_signals
+from emulator.cli.resumable import say_disk_full, say_stopped
+from emulator.cli.signals import interrupting_signals
 from emulator.config.loading import LEAF_TYPES, ConfigError, parse_set
 from emulator.experiments.studies import STUDIES, Study
 from emulator.experiments.sweep import EXECUTORS, SweepError, SweepOutcome, run_sweep
 from emulator.experiments.sweep_spec import GRID_FAULT, GridAxis, SweepSpec, parse_grid, parse_seeds
-from emulator.experiments.sweep_store import RESULTS_FILE, read_rows
+from emulator.experiments.sweep_store import RESULTS_FILE
 from metrics.files import OutputError
 
 __all__ = ["add_sweep_parser", "command_sweep", "spec_from_args"]
@@ -150,20 +150,11 @@ def command_sweep(args: argparse.Namespace) -> int:
         except SweepError as exc:
             print(f"{PROG}: {exc}", file=sys.stderr)
             return 1
-        except OutputError as exc:  # a full disk: the rows written so far are whole (see ResultsStore.append)
-            print(
-                f"{PROG}: error: {exc}; finished runs are kept, run the same command again to resume", file=sys.stderr
-            )
-            return 1
-    results = out / RESULTS_FILE
+        except OutputError as exc:
+            return say_disk_full(exc)
     if outcome is None or outcome.interrupted:
-        kept = len(read_rows(results)[1]) if results.exists() else 0
-        by = f" by {received.signal.name}" if received.signal is not None else ""
-        print(
-            f"{PROG}: interrupted{by}; {kept} finished runs kept in {results}; run the same command again to resume",
-            file=sys.stderr,
-        )
-        return exit_status(received.signal or signal.SIGINT)
+        return say_stopped(out, received)
+    results = out / RESULTS_FILE
     assert outcome.summary is not None
     summary = outcome.summary
     print(
