@@ -30,6 +30,7 @@ def recorded_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
         [
             "run", "--seed", "0", "--duration", "2h", "-q", "--report", str(folder / "report.json"),
             "--openmetrics", str(folder / "run.om"), "--plot", str(folder / "run.png"),
+            "--plot-all", str(folder / "all.svg"),
         ]
     )  # fmt: skip
     assert code == 0
@@ -49,7 +50,14 @@ def test_plot_is_a_png_with_the_run_drawn(recorded_run: tuple[Path, dict[str, ob
     folder, _ = recorded_run
     data = (folder / "run.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(data) > 30_000  # a dozen panels with lines, not an empty canvas
+    assert len(data) > 30_000  # six panels with lines, not an empty canvas
+
+
+def test_plot_all_still_draws_every_metric(recorded_run: tuple[Path, dict[str, object]]) -> None:
+    folder, _ = recorded_run
+    drawing = (folder / "all.svg").read_text()
+    assert drawing.startswith("<?xml")
+    assert "dwfm_leases" in drawing and "nlb_capacity_in_service_ratio" in drawing  # titled by metric name
 
 
 def test_backfilled_openmetrics_answers_queries_at_virtual_timestamps(

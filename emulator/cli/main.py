@@ -76,6 +76,7 @@ def _command_run(args: argparse.Namespace) -> int:
     check_output("--report", args.report, (".json",), allow_stdout=True)
     check_output("--openmetrics", args.openmetrics)
     check_output("--plot", args.plot, PLOT_SUFFIXES)
+    check_output("--plot-all", args.plot_all, PLOT_SUFFIXES)
     realtime_speed = (args.speed or 60.0) if args.clock == "realtime" else None
     scenario, config = build_config(args.scenario, sets, args.faults, realtime_speed=realtime_speed)
     configure_logging(args.log_format, args.quiet)

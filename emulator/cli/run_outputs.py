@@ -22,11 +22,13 @@ from prometheus_client import CollectorRegistry
 
 from emulator.config.loading import ConfigError
 from emulator.config.tree import Config
+from emulator.world.aws_timeline import ANCHOR_EVENT, ANCHOR_PDT_S, AWS_MILESTONES, AWS_PHASES, AwsMilestone
 from emulator.world.world import Observer
 from metrics.exporter import DEFAULT_ADDR, ExporterError, metrics_url, serve_metrics
 from metrics.factory import Metrics, build_metrics
 from metrics.files import OutputError
 from metrics.recorder import DEFAULT_MAX_SAMPLES, Recorder
+from metrics.story_axes import AwsMark, PdtClock, Story
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
@@ -38,6 +40,7 @@ __all__ = [
     "open_run_outputs",
     "print_output_failures",
     "serving",
+    "story_of",
 ]
 
 
@@ -82,7 +85,17 @@ def add_run_output_options(parser: argparse.ArgumentParser) -> None:
     add_metrics_options(parser)
     parser.add_argument("--openmetrics", type=Path, metavar="FILE", help="write the recorded series, virtual time")
     parser.add_argument(
-        "--plot", type=Path, metavar="FILE.png", help="draw the recorded series, phases shaded (.png, .svg or .pdf)"
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="draw the incident's story on one page: six panels on AWS's PDT clock, AWS's milestones, "
+        "the phases (.png, .svg or .pdf)",
+    )
+    parser.add_argument(
+        "--plot-all",
+        type=Path,
+        metavar="FILE.png",
+        help="draw every recorded metric, one panel each, phases shaded (.png, .svg or .pdf)",
     )
 
 
@@ -107,6 +120,7 @@ class RunOutputs:
     openmetrics: Path | None
     plot: Path | None
     port: int | None = None
+    plot_all: Path | None = None
 
     @property
     def observers(self) -> list[Observer]:
@@ -131,16 +145,38 @@ class RunOutputs:
                 print(f"OpenMetrics: {self.openmetrics} ({len(samples)} samples, virtual timestamps)", file=stream)
             except OutputError as exc:
                 failures.append(exc)
+        title = f"outage-emulator: scenario={report['scenario']} seed={report['seed']}"
         if self.plot is not None:
-            from metrics.plot import write_plot
+            from metrics.story_plot import write_story_plot
 
-            title = f"outage-emulator: scenario={report['scenario']} seed={report['seed']}"
             try:
-                write_plot(samples, report["phases"], self.plot, title=title)
+                write_story_plot(samples, report, self.plot, story_of(report), title=title)
                 print(f"Plot: {self.plot}", file=stream)
             except OutputError as exc:
                 failures.append(exc)
+        if self.plot_all is not None:
+            from metrics.plot import write_plot
+
+            try:
+                write_plot(samples, report["phases"], self.plot_all, title=title)
+                print(f"Plot (every metric): {self.plot_all}", file=stream)
+            except OutputError as exc:
+                failures.append(exc)
         return failures
+
+
+def story_of(report: dict[str, Any]) -> Story:
+    """AWS's timeline as the story plot needs it, anchored where this run's timeline is."""
+    anchor = next((float(e["t"]) for e in report["timeline"] if e["event"] == ANCHOR_EVENT), None)
+    if anchor is None:
+        return Story(clock=None)
+    milestones = tuple(AwsMark(m.aws_s, m.pdt, m.what) for m in AWS_MILESTONES)
+    aws_phases = {name: (_after_anchor(start), _after_anchor(end)) for name, (start, end) in AWS_PHASES.items()}
+    return Story(PdtClock(anchor, ANCHOR_PDT_S, date="19-20 October 2025"), milestones, aws_phases)
+
+
+def _after_anchor(pdt: str) -> float:
+    return AwsMilestone(pdt, "", "").aws_s
 
 
 def print_output_failures(failures: list[OutputError], stream: TextIO | None = None) -> None:
@@ -150,11 +186,12 @@ def print_output_failures(failures: list[OutputError], stream: TextIO | None = N
 
 
 def _check_recording(args: argparse.Namespace, config: Config) -> None:
-    if args.plot is not None:
-        from metrics.plot import plot_available
+    for option, path in (("--plot", args.plot), ("--plot-all", args.plot_all)):
+        if path is not None:
+            from metrics.plot import plot_available
 
-        if not plot_available():
-            raise ConfigError(f"invalid --plot {str(args.plot)!r}: needs matplotlib; reinstall outage-emulator")
+            if not plot_available():
+                raise ConfigError(f"invalid {option} {str(path)!r}: needs matplotlib; reinstall outage-emulator")
     run = config.run
     samples = run.duration_s / run.sample_interval_s
     if samples > DEFAULT_MAX_SAMPLES:
@@ -167,7 +204,7 @@ def _check_recording(args: argparse.Namespace, config: Config) -> None:
 @contextmanager
 def open_run_outputs(args: argparse.Namespace, config: Config) -> Iterator[RunOutputs]:
     """Check the options, start the exporter if asked; the run goes inside the block."""
-    wants_files = args.openmetrics is not None or args.plot is not None
+    wants_files = args.openmetrics is not None or args.plot is not None or args.plot_all is not None
     if wants_files:
         _check_recording(args, config)
     if args.metrics_port is None and args.metrics_addr is not None:
@@ -180,4 +217,6 @@ def open_run_outputs(args: argparse.Namespace, config: Config) -> Iterator[RunOu
     with serving(metrics, args.metrics_port, args.metrics_addr) as port:
         if port is not None:
             print(f"Serving metrics on {metrics_url(args.metrics_addr or DEFAULT_ADDR, port)}", flush=True)
-        yield RunOutputs(recorder=recorder, openmetrics=args.openmetrics, plot=args.plot, port=port)
+        yield RunOutputs(
+            recorder=recorder, openmetrics=args.openmetrics, plot=args.plot, port=port, plot_all=args.plot_all
+        )
