@@ -28,6 +28,7 @@ def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
         ("--report", "{tmp}/r.txt", "ending in .json"),
         ("--report", "/proc/r.json", "cannot write in folder"),
         ("--plot", "{tmp}/p.gif", "ending in .png or .svg or .pdf"),
+        ("--plot-all", "{tmp}/missing/all.png", "does not exist"),
         ("--openmetrics", "{tmp}/missing/run.om", "does not exist"),
     ],
 )
