@@ -154,7 +154,8 @@ def _operator(axis: Axes, timeline: Sequence[dict[str, Any]], story: Story, end:
         left = t > end * 0.8
         axis.annotate(
             f"{when}{what}", (t, -row), xytext=(-7 if left else 7, 0), textcoords="offset points",
-            ha="right" if left else "left", va="center", fontsize=7.5,
+            ha="right" if left else "left", va="center", fontsize=7.5, zorder=3,
+            bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
         )  # fmt: skip
     axis.set_ylim(-max(len(actions), 1) + 0.4, 0.8)
     axis.set_yticks([])
