@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from emulator.config.loading import ConfigError
+from emulator.config.loading import ConfigError, one_line
 from emulator.kernel.durations import parse_duration
 
 __all__ = [
@@ -43,7 +43,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, but bad input is one line and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        print(f"{self.prog}: error: {one_line(message)}", file=sys.stderr)
         raise SystemExit(2)
 
 

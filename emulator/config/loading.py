@@ -28,6 +28,7 @@ __all__ = [
     "did_you_mean",
     "field_metadata",
     "flatten_config",
+    "one_line",
     "parse_fault",
     "parse_set",
 ]
@@ -36,8 +37,24 @@ MAX_SCENARIO_BYTES = 1 << 20  # a scenario file is a few lines; refuse anything 
 MAX_TABLE_DEPTH = 8  # the config tree is 3 tables deep
 
 
+# What str.splitlines breaks on, beyond "\n": a key or value a user typed may hold any of them.
+_LINE_BREAKS = {ord(c): c.encode("unicode_escape").decode() for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
 class ConfigError(ValueError):
-    """Bad user input; ``str()`` is the one line shown to the user."""
+    """Bad user input; ``str()`` is the one line shown to the user.
+
+    The message quotes what the user typed, which may hold line breaks of
+    any kind: they are shown escaped, so the refusal stays one line.
+    """
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
+
+
+def one_line(text: str) -> str:
+    """``text`` with every kind of line break shown escaped."""
+    return text.translate(_LINE_BREAKS)
 
 
 def _field_types(cls: type) -> dict[str, Any]:
