@@ -32,7 +32,7 @@ def test_promtool_check_config_accepts_prometheus_yml_and_finds_the_rules() -> N
 
 def test_promtool_check_rules_accepts_the_alert_rules() -> None:
     out = _promtool("check", "rules", *sorted(str(p.relative_to(GRAFANA)) for p in GRAFANA.glob("rules/*.rules.yml")))
-    assert "8 rules found" in out
+    assert "9 rules found" in out
 
 
 def test_promtool_test_rules_passes_the_alert_unit_tests() -> None:
@@ -60,6 +60,13 @@ def test_alerts_cover_the_three_failures_with_the_documented_expressions() -> No
     assert exprs["RegionalEndpointEmpty"] == "dns_regional_endpoint_addresses == 0"
     assert exprs["DWFMCongestiveCollapse"] == "dwfm_collapsed == 1"
     assert exprs["NLBCapacityBelowFloor"].startswith("min(nlb_capacity_in_service_ratio) < ")
+
+
+def test_the_flapping_alert_pages_where_the_operator_runbook_does() -> None:
+    """The runbook reads the metrics as Prometheus would: its page and the rule must agree."""
+    expr = _rules()["NLBHealthChecksFlapping"]["expr"]
+    assert "rate(nlb_health_transitions_total[1m])" in expr
+    assert float(expr.rsplit(">", 1)[1]) == Config().operator.nlb_page_transitions_per_s
 
 
 def test_alerts_cover_the_symptoms_customers_saw() -> None:

@@ -104,6 +104,7 @@ def test_alert_rules_evaluate_without_errors_on_live_data(live_prometheus: str) 
         "RegionalEndpointEmpty",
         "DWFMCongestiveCollapse",
         "NLBCapacityBelowFloor",
+        "NLBHealthChecksFlapping",
         "DynamoDBErrorRateHigh",
         "NLBConnectionErrors",
         "NetworkPropagationSlow",
