@@ -195,3 +195,29 @@ def test_a_sweep_with_a_failed_run_writes_everything_then_exits_1(
     assert captured.err.strip().splitlines()[-1].startswith("outage-emulator: 1 of 2 runs failed")
     assert _seeds(out / "results.csv") == [0, 1]
     assert json.loads((out / "summary.json").read_text())["failed"] == 1
+
+
+def test_a_signal_during_a_one_worker_sweeps_run_stops_it_without_a_failed_row(tmp_path: Path) -> None:
+    """With one worker the runs go in the sweep's own process: the signal lands inside a run's
+    Trio loop, which must stop the world and drop the unfinished run, not keep it as failed."""
+    out = tmp_path / "sweep"
+    # Runs of a few seconds each, so the signal lands inside one.
+    argv = ["sweep", "--grid", "ec2.droplets=2000", "--duration", "2h", "--seeds", "0..9", "--workers", "1", "-q"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", *argv, "--out", str(out)], stderr=subprocess.PIPE, text=True
+    )
+    results = out / "results.csv"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not (results.exists() and results.read_text().count("\n") >= 2):
+        time.sleep(0.02)
+    time.sleep(0.5)  # into the next run
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    kept = sweep_store.read_rows(results)[1]
+    assert process.returncode == 143, err
+    assert 1 <= len(kept) < 10
+    assert all(row["status"] == "ok" for row in kept), [row["error"] for row in kept]
+    assert err.strip().splitlines() == [
+        f"outage-emulator: interrupted by SIGTERM; {len(kept)} finished runs kept in {results}; "
+        "run the same command again to resume"
+    ]

@@ -29,6 +29,7 @@ from typing import Any, Protocol, TextIO
 import attrs
 
 from emulator.config.loading import ConfigError
+from emulator.experiments.inline import InlineExecutor
 from emulator.experiments.sweep_spec import RunTask, SweepSpec, execute_run, validate
 from emulator.experiments.sweep_store import ResultsStore
 from emulator.experiments.sweep_summary import summarise
@@ -62,25 +63,6 @@ class SweepOutcome:
 class _Executor(Protocol):
     def results(self, tasks: Sequence[RunTask]) -> Iterator[Row]: ...
     def close(self, abort: bool) -> None: ...
-
-
-class _Inline:
-    """One run after another in this process."""
-
-    def results(self, tasks: Sequence[RunTask]) -> Iterator[Row]:
-        for task in tasks:
-            try:
-                row = execute_run(task)
-            except BaseExceptionGroup as group:
-                # A stop signal raised inside the run's Trio loop arrives wrapped in its
-                # nurseries' groups: unwrap it, so the sweep stops as it does between runs.
-                if group.subgroup(KeyboardInterrupt) is not None:
-                    raise KeyboardInterrupt from None
-                raise
-            yield row
-
-    def close(self, abort: bool) -> None:
-        pass
 
 
 # prctl(2) option: the signal the kernel sends this process when its parent dies.
@@ -183,7 +165,7 @@ def _make_executor(executor: str, workers: int, scheduler: str | None) -> _Execu
         return _Dask(scheduler)
     if executor != "local":
         raise ConfigError(f"invalid --executor {executor!r}: allowed {', '.join(EXECUTORS)}")
-    return _Inline() if workers == 1 else _ProcessPool(workers)
+    return InlineExecutor() if workers == 1 else _ProcessPool(workers)
 
 
 class Progress:

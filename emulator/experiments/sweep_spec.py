@@ -18,7 +18,8 @@ import logging
 import re
 import shlex
 import threading
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import structlog
@@ -28,6 +29,9 @@ from emulator.kernel.clock import VirtualClock
 from emulator.kernel.durations import parse_duration
 from emulator.world.phases import phase_outcomes
 from emulator.world.runner import RunFailed, run_world
+
+if TYPE_CHECKING:
+    from emulator.world.world import Observer
 
 __all__ = [
     "FIXED_COLUMNS",
@@ -280,7 +284,7 @@ def flatten_outcomes(report: dict[str, Any]) -> dict[str, bool | int | float | N
 _ONE_RUN_PER_PROCESS = threading.Lock()
 
 
-def execute_run(task: RunTask) -> dict[str, Any]:
+def execute_run(task: RunTask, observers: Sequence[Observer] = ()) -> dict[str, Any]:
     """Run one task and return its row. Top level and import-light: spawn and Dask pickle it by name.
 
     A run that fails (an actor crash, or anything else) becomes a ``failed``
@@ -292,7 +296,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     try:
         name, config = build_config(task.scenario, task.sets, task.faults)
         with _ONE_RUN_PER_PROCESS:
-            report = run_world(config, seed=task.seed, scenario=name).report
+            report = run_world(config, seed=task.seed, scenario=name, observers=observers).report
     except RunFailed as failure:
         row.update(status="failed", trace_hash=failure.partial.get("trace_hash", ""), error=str(failure))
         return row
