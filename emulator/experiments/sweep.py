@@ -286,7 +286,7 @@ def run_sweep(
     )
     if ran.interrupted:
         return SweepOutcome(out, ran.executed, ran.skipped, ran.failed, True, None, ())
-    summary = summarise(spec, ran.store.rows())
+    summary = summarise(spec, ran.store.rows(), headline=plot_outcomes)
     write_report(summary, out / "summary.json")
     from emulator.experiments.sweep_plots import plot_summary  # matplotlib is slow to import: only once runs are done
 
