@@ -13,6 +13,7 @@ from emulator.cli.soak import soak_overrides
 from emulator.config.loading import build_config
 from emulator.world.runner import run_world
 from tests.soak_process import SoakProcess
+from tests.status_tools import assert_status_agrees
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -36,7 +37,11 @@ def test_a_stopped_soak_writes_its_report_and_exits_0(tmp_path: Path, signal_num
 
 
 def test_piped_status_is_plain_lines_and_duration_ends_the_soak(tmp_path: Path) -> None:
-    soak = SoakProcess("--speed", "7200", "--duration", "20m", "--metrics-port", "0", "--status-every", "0.05")
+    report = tmp_path / "soak.json"
+    soak = SoakProcess(
+        "--speed", "7200", "--duration", "20m", "--metrics-port", "0", "--status-every", "0.05",
+        "--report", str(report),
+    )  # fmt: skip
     try:
         code = soak.wait(timeout=30)
     finally:
@@ -45,7 +50,10 @@ def test_piped_status_is_plain_lines_and_duration_ends_the_soak(tmp_path: Path) 
     statuses = [line for line in soak.lines if line.startswith("vt=")]
     assert len(statuses) >= 2
     assert all("\x1b" not in line and "\r" not in line for line in soak.lines)
-    assert "phases=" in statuses[0] and "addrs=" in statuses[0]
+    assert "phases=" in statuses[0] and "races=" in statuses[0]
+    # The last status is the report's figures, the real-time lag included.
+    (stopped,) = [line for line in soak.lines if line.startswith("Stopped: ")]
+    assert_status_agrees(stopped.removeprefix("Stopped: "), json.loads(report.read_text()))
 
 
 def _args(*sets: str, scenario: str = "incident") -> argparse.Namespace:

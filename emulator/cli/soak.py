@@ -28,7 +28,7 @@ from emulator.cli.options import add_world_options, speed, subcommand
 from emulator.cli.paths import check_output
 from emulator.cli.run_outputs import add_metrics_options, print_output_failures, serving
 from emulator.cli.signals import SignalStop, ignoring_signals
-from emulator.cli.status import ClearingStream, StatusLine, format_status
+from emulator.cli.status import ClearingStream, StatusLine, format_status, status_figures
 from emulator.config.loading import build_config, load_scenario, parse_set
 from emulator.config.rules import MAX_WALL_DURATION_S
 from emulator.kernel.durations import parse_duration
@@ -118,7 +118,8 @@ def command_soak(args: argparse.Namespace) -> int:
     status.finish()
     world = result.world
     if not args.quiet:
-        print(f"Stopped: {format_status(world.clock.now(), world.metrics_snapshot())}")
+        # The same figures as the report below it, from the same world.
+        print(f"Stopped: {format_status(status_figures(world), status.width('Stopped: '))}")
     print_summary(result.report)
     with ignoring_signals():
         failures = _save_report(result.report, args.report)

@@ -1,85 +1,49 @@
-"""The soak's one-line status: virtual time, open phases and a few key numbers.
+"""The soak's one-line status: virtual time, open phases and the report's figures so far.
 
-On a terminal the line is redrawn in place (carriage return, erase line), and
-log lines written meanwhile first erase it so they never run into it; when
-output is piped each status is a plain line, so a log file reads as a
-history. The key numbers come from the metrics snapshot, and a number whose
-metric the world does not provide yet is simply left out, so the cascade's
-numbers appear once the world serves them.
+On a terminal the line is redrawn in place (carriage return, erase line),
+fitted to the terminal's width as it is now (a resize is followed at the next
+redraw), and log lines written meanwhile first erase it so they never run into
+it; when output is piped each status is a plain line, in full, so a log file
+reads as a history. Which figures, and why they are the report's, is
+:mod:`emulator.cli.status_fields`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import shutil
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from emulator.kernel.durations import format_duration
-from metrics.schema import HistogramSnapshot, Snapshot
+from emulator.cli.status_fields import format_status, status_figures
 
 if TYPE_CHECKING:
     from emulator.world.world import Observer, World
 
-__all__ = ["KEY_NUMBERS", "StatusLine", "format_status"]
+__all__ = ["ClearingStream", "StatusLine", "format_status", "status_figures", "terminal_columns"]
 
 _ERASE = "\r\x1b[2K"
 
 
-def _values(value: object) -> list[float]:
-    if isinstance(value, dict):
-        return [float(v) for v in value.values()]
-    if isinstance(value, HistogramSnapshot):
-        return [float(value.count)]
-    return [float(value)] if isinstance(value, int | float) else []
-
-
-def _sum(values: Iterable[float]) -> float:
-    return sum(values)
-
-
-def _min(values: Iterable[float]) -> float:
-    return min(values, default=float("nan"))
-
-
-# (short label, metric name, how to fold a labelled metric into one number)
-KEY_NUMBERS: tuple[tuple[str, str, Callable[[Iterable[float]], float]], ...] = (
-    ("addrs", "dns_regional_endpoint_addresses", _sum),
-    ("stuck", "dns_automation_stuck", _sum),
-    ("races", "dns_races_total", _sum),
-    ("lag_max", "dns_enactor_lag_generations", max),
-    ("ddb_failing", "dynamodb_failing_clients", _sum),
-    ("dwfm_queue", "dwfm_queue_depth", _sum),
-    ("dwfm_collapsed", "dwfm_collapsed", _sum),
-    ("running", "ec2_instances_running", _sum),
-    ("nm_backlog", "network_manager_backlog", _sum),
-    ("nlb_min_capacity", "nlb_capacity_in_service_ratio", _min),
-    ("conn_errors", "nlb_connection_errors_total", _sum),
-)
-
-
-def _number(value: float) -> str:
-    return f"{value:.0f}" if value == int(value) else f"{value:.2f}"
-
-
-def format_status(now: float, snapshot: Snapshot) -> str:
-    """``vt=01:02:03 phases=dns_outage addrs=0 stuck=1 ...``"""
-    active = snapshot.get("emulator_phase_active")
-    phases = [labels[0] for labels, on in active.items() if on] if isinstance(active, dict) else []
-    parts = [f"vt={format_duration(now)}", f"phases={','.join(phases) or '-'}"]
-    for label, name, fold in KEY_NUMBERS:
-        if name in snapshot:
-            values = _values(snapshot[name])
-            if values:
-                parts.append(f"{label}={_number(fold(values))}")
-    return " ".join(parts)
+def terminal_columns() -> int:
+    return shutil.get_terminal_size().columns
 
 
 class StatusLine:
     """Prints statuses live (terminal) or as plain lines (pipe)."""
 
-    def __init__(self, stream: TextIO, *, live: bool) -> None:
+    def __init__(self, stream: TextIO, *, live: bool, columns: Callable[[], int] = terminal_columns) -> None:
         self.stream = stream
         self.live = live
+        self._columns = columns
         self._shown = False
+
+    def width(self, prefix: str = "") -> int | None:
+        """Room for a status after ``prefix``: None when piped (no limit).
+
+        One column short of the terminal: a line that fills the last column
+        leaves some terminals' cursor on the next row, and the redraw wraps.
+        """
+        return self._columns() - 1 - len(prefix) if self.live else None
 
     def show(self, text: str) -> None:
         if self.live:
@@ -108,7 +72,7 @@ class StatusLine:
 
         async def observe(world: World) -> None:
             while True:
-                self.show(format_status(world.clock.now(), world.metrics_snapshot()))
+                self.show(format_status(status_figures(world), self.width()))
                 await world.clock.sleep(every_wall_s * speed)
 
         return observe

@@ -12,6 +12,7 @@ runs (a crash, a broken invariant) exits 1 once everything is written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ from emulator.cli.signals import interrupting_signals
 from emulator.config.loading import LEAF_TYPES, ConfigError, parse_set
 from emulator.experiments.studies import STUDIES, Study
 from emulator.experiments.sweep import EXECUTORS, SweepError, SweepOutcome, run_sweep
-from emulator.experiments.sweep_spec import GRID_FAULT, GridAxis, SweepSpec, parse_grid, parse_seeds
+from emulator.experiments.sweep_plan import calibrate, format_estimate, format_plan, plan_sweep
+from emulator.experiments.sweep_spec import GRID_FAULT, GridAxis, SweepSpec, parse_grid, parse_seeds, validate
 from emulator.experiments.sweep_store import RESULTS_FILE
 from metrics.files import OutputError
 
@@ -58,6 +60,11 @@ def add_sweep_parser(commands: Any) -> None:
     sweep.add_argument("--seeds", metavar="A..B", help="seeds, both ends included")
     add_executor_options(sweep, EXECUTORS)
     sweep.add_argument("--out", type=Path, help="results folder (default sweep-STUDY or sweep-out)")
+    sweep.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (runs, virtual time, a wall-time estimate from a short calibration) and exit",
+    )
     add_output_style(sweep, quiet="the closing line and failures")
 
 
@@ -127,6 +134,24 @@ def _print_table(summary: dict[str, Any], outcomes: tuple[str, ...]) -> None:
         print(f"  {where}  runs={point['runs']}  {cells}")
 
 
+def _print_plan(spec: SweepSpec, out: Path, args: argparse.Namespace, *, validated: bool = False) -> None:
+    """Bad input is refused first (exit 2, nothing run); then the plan, then a calibrated estimate.
+
+    The plan goes out before the calibration runs, so a user who sees a far
+    bigger sweep than meant can stop it at once.
+    """
+    if not validated:
+        validate(spec)
+    plan = plan_sweep(spec, out)
+    if args.study:
+        print(f"Study {args.study}: {STUDIES[args.study].question}")
+    print("\n".join(format_plan(plan)), flush=True)
+    workers = None if args.executor == "dask" else (args.workers or os.cpu_count() or 1)
+    estimate = format_estimate(plan, calibrate(plan), workers)
+    if estimate:
+        print(estimate, flush=True)
+
+
 def command_sweep(args: argparse.Namespace) -> int:
     from emulator.cli.output import configure_logging
 
@@ -134,6 +159,13 @@ def command_sweep(args: argparse.Namespace) -> int:
     check_output_folder("--out", out)
     configure_logging(args.log_format, args.quiet)
     check_executor_options(args)
+    if args.dry_run:  # the plan is all it prints, even under -q; no cluster is needed for it
+        try:
+            _print_plan(spec, out, args)
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted while calibrating; nothing was written", file=sys.stderr)
+            return 130
+        return 0
     with interrupting_signals() as received:
         try:
             outcome: SweepOutcome | None = run_sweep(
@@ -144,6 +176,8 @@ def command_sweep(args: argparse.Namespace) -> int:
                 scheduler=args.scheduler,
                 plot_outcomes=outcomes,
                 show_progress=not args.quiet,
+                # -q keeps the closing line only: no plan, and no calibration runs.
+                before_runs=None if args.quiet else lambda: _print_plan(spec, out, args, validated=True),
             )
         except KeyboardInterrupt:  # a signal outside the loop of runs (while opening, or summarising)
             outcome = None

@@ -30,6 +30,7 @@ import attrs
 
 from emulator.config.loading import ConfigError
 from emulator.experiments.inline import InlineExecutor
+from emulator.experiments.sweep_progress import Progress
 from emulator.experiments.sweep_spec import RunTask, SweepSpec, execute_run, validate
 from emulator.experiments.sweep_store import ResultsStore
 from emulator.experiments.sweep_summary import summarise
@@ -168,52 +169,6 @@ def _make_executor(executor: str, workers: int, scheduler: str | None) -> _Execu
     return InlineExecutor() if workers == 1 else _ProcessPool(workers)
 
 
-class Progress:
-    """A progress bar on stderr: one live line on a terminal, a plain line every 5% when piped.
-
-    Small enough not to justify a dependency (tqdm/rich) in every install.
-    """
-
-    def __init__(
-        self, total: int, done: int, stream: TextIO | None = None, *, shown: bool = True, label: str = "sweep"
-    ) -> None:
-        self.total, self.done, self.failed = total, done, 0
-        self._label = label
-        self._stream = stream if stream is not None else sys.stderr
-        self._shown = shown
-        self._live = self._stream.isatty()
-        self._started = time.monotonic()
-        self._fresh = 0
-        self._step = max(1, total // 20)
-
-    def update(self, row: Row) -> None:
-        self.done += 1
-        self._fresh += 1
-        self.failed += row.get("status") == "failed"
-        if not self._shown:
-            return
-        if self._live:
-            self._stream.write("\r" + self._line())
-        elif self.done % self._step == 0 or self.done == self.total:
-            self._stream.write(self._line() + "\n")
-        self._stream.flush()
-
-    def finish(self) -> None:
-        if self._shown and self._live and self._fresh:
-            self._stream.write("\n")
-            self._stream.flush()
-
-    def _line(self) -> str:
-        elapsed = time.monotonic() - self._started
-        left = elapsed / self._fresh * (self.total - self.done) if self._fresh else 0.0
-        filled = round(24 * self.done / self.total) if self.total else 24
-        failed = f"  {self.failed} failed" if self.failed else ""
-        return (
-            f"{self._label} [{'#' * filled}{'.' * (24 - filled)}] {self.done}/{self.total} runs{failed}"
-            f"  {elapsed:.0f}s elapsed  ~{left:.0f}s left"
-        )
-
-
 @attrs.frozen
 class RowsOutcome:
     """What :func:`run_rows` did; the rows themselves are in the store's ``results.csv``."""
@@ -236,12 +191,16 @@ def run_rows(
     show_progress: bool = True,
     on_row: Callable[[Row], None] | None = None,
     label: str = "sweep",
+    before_runs: Callable[[], None] | None = None,
 ) -> RowsOutcome:
     """Validate, then run every task of ``spec`` not yet in ``out``: the part of a sweep that ``compare`` shares.
 
     Raises :class:`ConfigError` before anything is written for bad input or a
     folder holding another sweep. Ctrl-C returns with ``interrupted`` set; the
-    rows written so far stay for the next resume.
+    rows written so far stay for the next resume. ``before_runs`` is called once
+    the input, the folder and the executor are known good, before the folder
+    is touched: where the CLI prints the plan (a cluster that cannot be
+    reached is refused before it).
     """
     validate(spec)
     store = ResultsStore(out, spec)
@@ -250,6 +209,8 @@ def run_rows(
     executed = failed = 0
     interrupted = False
     try:
+        if before_runs is not None:
+            before_runs()
         finished = store.open()
         pending = [task for task in spec.tasks() if task.key not in finished]
         progress = Progress(
@@ -288,6 +249,7 @@ def run_sweep(
     progress_stream: TextIO | None = None,
     show_progress: bool = True,
     on_row: Callable[[Row], None] | None = None,
+    before_runs: Callable[[], None] | None = None,
 ) -> SweepOutcome:
     """Run what is missing (:func:`run_rows`), then write ``summary.json`` and the plots.
 
@@ -302,10 +264,11 @@ def run_sweep(
         progress_stream=progress_stream,
         show_progress=show_progress,
         on_row=on_row,
+        before_runs=before_runs,
     )
     if ran.interrupted:
         return SweepOutcome(out, ran.executed, ran.skipped, ran.failed, True, None, ())
-    summary = summarise(spec, ran.store.rows())
+    summary = summarise(spec, ran.store.rows(), headline=plot_outcomes)
     write_report(summary, out / "summary.json")
     from emulator.experiments.sweep_plots import plot_summary  # matplotlib is slow to import: only once runs are done
 

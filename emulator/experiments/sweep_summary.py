@@ -111,10 +111,17 @@ def _boolean(cells: list[Any]) -> dict[str, Any]:
     }
 
 
-def summarise(spec: SweepSpec, rows: list[dict[str, str]]) -> dict[str, Any]:
-    """The whole ``summary.json``: the sweep's parameters, one entry per grid point, and the failures."""
+def summarise(spec: SweepSpec, rows: list[dict[str, str]], headline: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The whole ``summary.json``: the sweep's parameters, one entry per grid point, and the failures.
+
+    ``headline`` outcomes (a study's) are always summarised: one that never had
+    a value (``lease_recovery_seconds`` when leases never recovered in any run)
+    would otherwise vanish from the table and the plots, and its absence read
+    as "not measured" rather than "never happened".
+    """
     keys = spec.grid_keys
     kinds = outcome_kinds(rows, keys)
+    kinds.update({name: "numeric" for name in headline if name not in kinds})
     by_point: dict[tuple[str, ...], list[dict[str, str]]] = {}
     for row in rows:
         by_point.setdefault(tuple(row[key] for key in keys), []).append(row)

@@ -20,7 +20,18 @@ from emulator.kernel.clock import VirtualClock
 from emulator.world.aws_timeline import compare_with_aws
 from metrics.files import atomic_write
 
-__all__ = ["build_report", "write_report"]
+__all__ = ["build_report", "realtime_max_lag", "write_report"]
+
+
+def realtime_max_lag(world: World) -> float | None:
+    """How far behind its timers a real-time world fell (virtual s); None for the virtual clock.
+
+    One definition for the report's ``realtime_max_lag_seconds`` and the soak's
+    status line, so the two can never disagree.
+    """
+    if isinstance(world.clock, VirtualClock):
+        return None
+    return round(getattr(world.clock, "max_lag_s", 0.0), 3)
 
 
 def build_report(world: World, *, scenario: str, wall_seconds: float, error: str | None = None) -> dict[str, Any]:
@@ -33,9 +44,7 @@ def build_report(world: World, *, scenario: str, wall_seconds: float, error: str
         "virtual_seconds": round(now, 3),
         "wall_seconds": round(wall_seconds, 3),
         # Real time only: how far behind its timers the world fell (virtual s).
-        "realtime_max_lag_seconds": round(getattr(world.clock, "max_lag_s", 0.0), 3)
-        if not isinstance(world.clock, VirtualClock)
-        else None,
+        "realtime_max_lag_seconds": realtime_max_lag(world),
         "events": world.trace.events,
         "trace_hash": world.trace.hash,
         "trace_events_by_actor_kind": dict(sorted(world.trace.by_actor_kind.items())),

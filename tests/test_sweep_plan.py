@@ -1,0 +1,94 @@
+"""A sweep tells its plan before it starts; ``--dry-run`` tells only that, and writes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from emulator.cli.main import main
+from emulator.experiments.sweep_plan import Calibration, SweepPlan, calibration_slice, format_estimate, format_plan
+from emulator.experiments.sweep_spec import GridAxis, SweepSpec
+
+SMALL = ["sweep", "--grid", "dns.race_fix=true,false", "--seeds", "0..0", "--duration", "10m", "--workers", "1"]
+
+
+def test_a_studys_dry_run_names_its_runs_and_virtual_hours_with_an_estimate_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "sweep-dwfm-throttle"
+    assert main(["sweep", "--study", "dwfm-throttle", "--dry-run", "--workers", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Study dwfm-throttle: How small can DWFM's admission queue be")
+    assert "Plan: 70 runs = 7 grid points x 10 seeds (0..9), 8h virtual each (560 virtual hours in all)" in printed
+    assert "  grid: dwfm.throttle.max_queue = 2, 4, 8, 16, 32, 64, 128" in printed
+    assert "estimate: about " in printed and " wall on 2 workers " in printed and "only an estimate" in printed
+    assert list(tmp_path.iterdir()) == []  # no folder, no results, no plots
+
+
+def test_quiet_runs_without_the_plan_but_a_quiet_dry_run_still_prints_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main([*SMALL, "--dry-run", "-q", "--out", str(tmp_path / "dry")]) == 0
+    assert capsys.readouterr().out.startswith("Plan: 2 runs = 2 grid points x 1 seeds (0..0), 10m virtual each")
+    assert not (tmp_path / "dry").exists()
+    assert main([*SMALL, "-q", "--out", str(tmp_path / "quiet")]) == 0
+    quiet = capsys.readouterr().out
+    assert "Plan:" not in quiet and quiet.startswith("Sweep: 2 runs")
+
+
+def test_a_sweep_prints_its_plan_first_and_a_resumed_one_counts_what_is_kept(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert main([*SMALL, "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Plan: 2 runs") and lines[0].endswith("; 2 to run")
+    assert lines[2].startswith("  estimate: about ") and lines[3].startswith("    (only an estimate")
+    assert any(line.startswith("Sweep: 2 runs") for line in lines[4:])
+    assert main([*SMALL, "--dry-run", "--out", str(out)]) == 0
+    resumed = capsys.readouterr().out
+    assert f"; 0 to run, 2 already in {out}" in resumed and "estimate" not in resumed  # nothing left to time
+
+
+def test_bad_input_to_a_dry_run_is_one_line_exit_2_and_nothing_is_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "bad"
+    assert main(["sweep", "--grid", "dns.enactor.stall_probability=0.1,7", "--seeds", "0..1", "--dry-run",
+                 "--out", str(out)]) == 2  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--grid" in err[0] and "dns.enactor.stall_probability" in err[0]
+    assert not out.exists()
+
+
+def _plan(durations: tuple[float, ...], pending: tuple[int, ...]) -> SweepPlan:
+    spec = SweepSpec("healthy", (), (), (GridAxis("run.duration_s", tuple(str(d) for d in durations)),), (0, 4))
+    return SweepPlan(spec, Path("out"), durations, pending, tuple(0.0 for _ in durations))
+
+
+def test_the_estimate_scales_the_calibrated_cost_to_every_run_left_and_shares_it_among_workers() -> None:
+    plan = _plan((3600.0, 7200.0), (5, 3))
+    assert format_plan(plan)[0] == (
+        "Plan: 10 runs = 2 grid points x 5 seeds (0..4), 1h to 2h virtual (15 virtual hours in all); 8 to run, "
+        "2 already in out"
+    )
+    calibration = Calibration(build_s=1.0, per_virtual_s=0.01, slice_s=120.0)  # 37 s and 73 s a run
+    estimate = format_estimate(plan, calibration, workers=4)
+    assert estimate is not None
+    serial = 5 * 37 + 3 * 73
+    assert f"about {serial / 4 / 60:.0f} min wall on 4 workers ({serial / 8:.0f} s a run)" in estimate
+    assert "only an estimate, scaled from 2m virtual" in estimate
+    one_run = format_estimate(_plan((3600.0, 7200.0), (0, 1)), calibration, workers=4)
+    assert one_run is not None and "about 73 s wall on 1 worker " in one_run  # never less than one run takes
+    cluster = format_estimate(plan, calibration, workers=None)
+    assert cluster is not None and "of runs in all" in cluster and "shared by the cluster" in cluster
+
+
+def test_the_calibration_slice_is_short_but_reaches_past_the_trigger() -> None:
+    assert calibration_slice(8 * 3600.0, 0.0) == pytest.approx(0.02 * 8 * 3600)
+    assert calibration_slice(600.0, 0.0) == 120.0
+    assert calibration_slice(100.0, 0.0) == 100.0  # never longer than the run
+    assert calibration_slice(8 * 3600.0, 600.0) == 720.0  # the fault at 10 m, and two minutes of it
+    assert calibration_slice(100 * 3600.0, 0.0) == 900.0
