@@ -45,9 +45,15 @@ def test_a_studys_headline_outcomes_are_kept_even_when_constant_or_never_valued(
     assert summary["points"][0]["numeric"]["dwfm.lease_recovery_seconds"] == {"n": 0, "missing": 3}
     written = plot_summary(summary, tmp_path / "study", headline)
     assert sorted(path.name for path in written) == ["dns.race_occurred.png", "dwfm.lease_recovery_seconds.png"]
-    # A plain sweep still leaves out what does not vary (a flat line per outcome would bury the rest).
+
+
+def test_a_plain_sweep_where_every_run_raced_still_shows_the_race(tmp_path: Path) -> None:
+    """The chain's outcomes are always there; other constant ones are left out (flat lines bury the rest)."""
     plain = plot_summary(_summary(GridAxis("dwfm.throttle.max_queue", QUEUES)), tmp_path / "plain")
-    assert "dns.race_occurred.png" not in {path.name for path in plain}
+    names = [path.name for path in plain]
+    assert names[0] == "dns.race_occurred.png", "the chain's outcomes come first"
+    assert "dwfm.max_queue_depth.png" in names, "what varies across the grid is drawn"
+    assert "nlb.min_capacity_fraction.png" not in names, "the same at every point: left out"
 
 
 def _two_d() -> dict[str, Any]:

@@ -197,7 +197,7 @@ def command_sweep(args: argparse.Namespace) -> int:
         f"{len(outcome.plots)} plots in {out / 'plots'}"
     )
     if not args.quiet:
-        _print_table(summary, outcomes or tuple(path.stem for path in outcome.plots[:4]))
+        _print_table(summary, outcomes or tuple(path.stem for path in outcome.plots[:6]))
     for failure in summary["failures"]:
         print(f"  failed seed={failure['seed']}: {failure['error']}\n    reproduce: {failure['command']}")
     if summary["failed"]:

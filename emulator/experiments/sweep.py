@@ -33,7 +33,7 @@ from emulator.experiments.inline import InlineExecutor
 from emulator.experiments.sweep_progress import Progress
 from emulator.experiments.sweep_spec import RunTask, SweepSpec, execute_run, validate
 from emulator.experiments.sweep_store import ResultsStore
-from emulator.experiments.sweep_summary import summarise
+from emulator.experiments.sweep_summary import CHAIN_OUTCOMES, summarise
 from emulator.world.report import write_report
 
 __all__ = ["EXECUTORS", "Progress", "RowsOutcome", "SweepError", "SweepOutcome", "run_rows", "run_sweep"]
@@ -268,7 +268,7 @@ def run_sweep(
     )
     if ran.interrupted:
         return SweepOutcome(out, ran.executed, ran.skipped, ran.failed, True, None, ())
-    summary = summarise(spec, ran.store.rows(), headline=plot_outcomes)
+    summary = summarise(spec, ran.store.rows(), headline=plot_outcomes or CHAIN_OUTCOMES)
     write_report(summary, out / "summary.json")
     from emulator.experiments.sweep_plots import plot_summary  # matplotlib is slow to import: only once runs are done
 

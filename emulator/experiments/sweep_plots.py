@@ -27,6 +27,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from emulator.experiments.sweep_summary import CHAIN_OUTCOMES
 from metrics.files import atomic_write
 
 __all__ = ["MAX_PANELS", "colour_range", "heatmap_figure", "line_figure", "log_spaced", "plot_summary"]
@@ -200,15 +201,16 @@ def plot_summary(summary: dict[str, Any], folder: Path, outcomes: tuple[str, ...
 
     ``outcomes`` restricts the plots (a study names the ones it is about), and
     each of them is drawn even if it never varies (every run raced: a flat 1.0
-    is the finding); otherwise every outcome that differs somewhere across the grid gets one
-    (constant ones, e.g. always 0, would only add noise).
+    is the finding); otherwise the chain's outcomes (``CHAIN_OUTCOMES``, for the same
+    reason) and then every other outcome that differs somewhere across the grid (constant
+    ones, e.g. always 0, would only add noise).
     """
     kinds: dict[str, str] = summary["outcomes"]
-    chosen = (
-        [name for name in outcomes if name in kinds]
-        if outcomes
-        else [name for name, kind in kinds.items() if _varies(summary, name, kind)]
-    )
+    if outcomes:
+        chosen = [name for name in outcomes if name in kinds]
+    else:
+        chosen = [name for name in CHAIN_OUTCOMES if name in kinds]
+        chosen += [name for name, kind in kinds.items() if name not in chosen and _varies(summary, name, kind)]
     dimensions = len(_varying_axes(summary))
     folder.mkdir(parents=True, exist_ok=True)
     written = []

@@ -111,6 +111,11 @@ def _boolean(cells: list[Any]) -> dict[str, Any]:
     }
 
 
+# A plain sweep (no study) always reports whether the chain played, even where it never varies:
+# a grid on which every run raced is a finding, and a table without the race would hide it.
+CHAIN_OUTCOMES = ("dns.race_occurred", "phases.dwfm_collapse.occurred", "phases.nlb_flapping.occurred")
+
+
 def summarise(spec: SweepSpec, rows: list[dict[str, str]], headline: tuple[str, ...] = ()) -> dict[str, Any]:
     """The whole ``summary.json``: the sweep's parameters, one entry per grid point, and the failures.
 
