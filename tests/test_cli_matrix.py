@@ -50,7 +50,7 @@ def test_quiet_keeps_only_the_essential_lines_in_every_subcommand(command: str, 
     assert "sweep [" not in quiet.stderr, "no progress bar under -q"
 
 
-@pytest.mark.parametrize("command", ["run", "sweep", "keys"])
+@pytest.mark.parametrize("command", list(SMALL))
 def test_a_reader_that_stops_after_one_line_gets_no_traceback(command: str, tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "emulator", *SMALL[command], *_needs_out(command, tmp_path)],

@@ -10,6 +10,7 @@ reads as a history. Which figures, and why they are the report's, is
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
@@ -36,6 +37,26 @@ class StatusLine:
         self.live = live
         self._columns = columns
         self._shown = False
+        self.reader_gone = False  # the pipe's reader closed it (| head): the soak ends quietly
+
+    def write_through(self, text: str, stream: TextIO | None = None) -> int:
+        """Write and flush; when the reader has gone, send everything after to /dev/null.
+
+        A closed pipe must not crash the world from inside an actor's log line
+        or this status line: from then on stdout is /dev/null (as ``main`` does
+        for ``run``), and the observer stops the world.
+        """
+        stream = stream or self.stream
+        try:
+            written = stream.write(text)
+            stream.flush()
+        except BrokenPipeError:
+            self.reader_gone = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+            return len(text)
+        return written
 
     def width(self, prefix: str = "") -> int | None:
         """Room for a status after ``prefix``: None when piped (no limit).
@@ -47,24 +68,21 @@ class StatusLine:
 
     def show(self, text: str) -> None:
         if self.live:
-            self.stream.write(_ERASE + text)
+            self.write_through(_ERASE + text)
             self._shown = True
         else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
+            self.write_through(text + "\n")
 
     def clear(self) -> None:
         """Erase a live line (before someone else writes to the terminal)."""
         if self._shown:
-            self.stream.write(_ERASE)
-            self.stream.flush()
+            self.write_through(_ERASE)
             self._shown = False
 
     def finish(self) -> None:
         """Leave the last live status on screen and move to a new line."""
         if self._shown:
-            self.stream.write("\n")
-            self.stream.flush()
+            self.write_through("\n")
             self._shown = False
 
     def observer(self, every_wall_s: float, speed: float) -> Observer:
@@ -73,6 +91,9 @@ class StatusLine:
         async def observe(world: World) -> None:
             while True:
                 self.show(format_status(status_figures(world), self.width()))
+                if self.reader_gone:
+                    world.stop()
+                    return
                 await world.clock.sleep(every_wall_s * speed)
 
         return observe
@@ -87,7 +108,7 @@ class ClearingStream:
 
     def write(self, text: str) -> int:
         self._status.clear()
-        return self._stream.write(text)
+        return self._status.write_through(text, self._stream)
 
     def flush(self) -> None:
-        self._stream.flush()
+        self._status.write_through("", self._stream)
