@@ -139,18 +139,24 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _start_sweep(argv: list[str], out: Path, *, lines: int, within_s: float) -> tuple[subprocess.Popen[str], Path]:
+    """Start a sweep and wait until its results file holds ``lines`` lines (the header and rows)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", *argv, "--out", str(out)], stderr=subprocess.PIPE, text=True
+    )
+    results = out / "results.csv"
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline and not (results.exists() and results.read_text().count("\n") >= lines):
+        time.sleep(0.02)
+    return process, results
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
 def test_a_signal_to_a_parallel_sweep_leaves_no_worker_behind(tmp_path: Path, signum: signal.Signals) -> None:
     out = tmp_path / "sweep"
     argv = ["sweep", *TINY_ARGS, "--grid", "dns.endpoints=3,4", "--seeds", "0..39", "--workers", "2", "-q"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "emulator", *argv, "--out", str(out)], stderr=subprocess.PIPE, text=True
-    )
-    results = out / "results.csv"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (results.exists() and results.read_text().count("\n") >= 3):
-        time.sleep(0.02)
+    process, results = _start_sweep(argv, out, lines=3, within_s=60)
     workers = _children(process.pid)
     assert len(workers) >= 2, "two workers (and perhaps multiprocessing's resource tracker) were running"
     process.send_signal(signum)
@@ -203,13 +209,7 @@ def test_a_signal_during_a_one_worker_sweeps_run_stops_it_without_a_failed_row(t
     out = tmp_path / "sweep"
     # Runs of a few seconds each, so the signal lands inside one.
     argv = ["sweep", "--grid", "ec2.droplets=2000", "--duration", "2h", "--seeds", "0..9", "--workers", "1", "-q"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "emulator", *argv, "--out", str(out)], stderr=subprocess.PIPE, text=True
-    )
-    results = out / "results.csv"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and not (results.exists() and results.read_text().count("\n") >= 2):
-        time.sleep(0.02)
+    process, results = _start_sweep(argv, out, lines=2, within_s=90)
     time.sleep(0.5)  # into the next run
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
