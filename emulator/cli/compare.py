@@ -121,7 +121,7 @@ def print_table(result: dict[str, Any]) -> None:
         f"{len(result['variants'])} variants, {result['runs']} runs ({result['failed']} failed)"
     )
     for kind, title in (
-        ("boolean", "\nPhases: seeds where it happened / seeds [95% Wilson interval]"),
+        ("boolean", "\nRace and phases: seeds where it happened / seeds [95% Wilson interval]"),
         ("numeric", "\nMeans over seeds [95% t interval]; a phase's duration over the seeds where it happened (n)"),
     ):
         shown = [outcome for outcome in OUTCOMES if outcome.kind == kind]
