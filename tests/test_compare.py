@@ -174,6 +174,17 @@ def test_the_table_always_shows_the_race_dwfm_collapse_and_nlb_flapping_even_whe
     assert all(column in _cells(out)[0] for column in CHAIN_OUTCOMES)
 
 
+def test_an_interval_is_never_printed_below_zero_nor_a_share_above_one() -> None:
+    from emulator.cli.compare import _cell
+    from emulator.experiments.compare import OUTCOMES
+
+    by_column = {outcome.column: outcome for outcome in OUTCOMES}
+    two_far_apart = {"n": 2, "missing": 0, "mean": 6600.0, "mean_ci95": [-27715.0, 40980.0]}
+    assert _cell(two_far_apart, by_column["dynamodb.error_seconds"]) == "1h50m [0s,11h23m]"
+    share = {"n": 2, "missing": 0, "mean": 0.9, "mean_ci95": [0.4, 1.4]}
+    assert _cell(share, by_column["nlb.min_capacity_fraction"]) == "0.90 [0.40,1.00]"
+
+
 def _spec(seeds: tuple[int, int] = (0, 1)) -> Any:
     return compare_spec(fixes_by_name(["race-fix"]), sets=DNS_SETS, seeds=seeds, duration="10m")
 

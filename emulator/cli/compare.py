@@ -101,6 +101,9 @@ def _cell(stats: dict[str, Any] | None, outcome: Outcome) -> str:
         return "-"
     shown = _FORMATS[outcome.unit]
     low, high = stats["mean_ci95"]
+    # Durations, counts and shares are never negative (nor a share above 1): two seeds far apart give a
+    # t interval that crosses zero, which would print as a negative time.
+    low, high = max(0.0, low), (min(1.0, high) if outcome.unit == "fraction" else high)
     interval = f" [{shown(low)},{shown(high)}]" if shown(low) != shown(high) else ""
     absent = f" n={stats['n']}" if stats["missing"] else ""
     return f"{shown(stats['mean'])}{interval}{absent}"
