@@ -26,6 +26,22 @@ def test_a_run_in_which_nothing_broke_says_so_instead_of_an_empty_timeline(capsy
     assert "Timeline (virtual time" not in out and "Summary" in out
 
 
+def test_leases_still_out_when_the_duration_ends_read_not_by_the_end_never_never(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A fault longer than a 10-minute lease TTL on a small fleet: every lease lapses, and 30 minutes
+    # is far too short for them all to come back. The run completed its duration; that proves nothing.
+    small = ["ec2.droplets=1000", "dwfm.hosts_per_az=1", "dwfm.workers=4", "dwfm.lease_ttl_s=600",
+             "dynamodb.resolver.negative_ttl_s=60", "operator.enabled=false"]  # fmt: skip
+    sets = [arg for pair in small for arg in ("--set", pair)]
+    argv = ["run", "--scenario", "healthy", "--fault", "empty_record:2m:20m", *sets, "--duration", "30m", "-q"]
+    code, out, _ = _run_cli(capsys, *argv)
+    assert code == 0
+    dwfm = next(line for line in out.splitlines() if line.startswith("  DWFM:"))
+    assert "leases_expired_peak=1000" in dwfm and "lease_recovery=not_by_the_end" in dwfm
+    assert "never" not in out
+
+
 def test_run_prints_timeline_and_summary_and_writes_the_report(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

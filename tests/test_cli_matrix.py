@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import stat
 import subprocess
 import sys
 import time
@@ -72,6 +75,8 @@ def test_a_reader_that_stops_after_one_line_gets_no_traceback(command: str, tmp_
     [
         (["soak", "--report", "{tmp}/missing/r.json"], "--report", "does not exist"),
         (["soak", "--report", "{tmp}"], "--report", "is a directory"),
+        (["soak", "--report", "{tmp}/r.txt"], "--report", "ending in .json"),
+        (["soak", "--report", "/proc/r.json"], "--report", "cannot write in folder"),
         (["sweep", "--grid", "dns.race_fix=true", "--seeds", "0..1", "--out", "{tmp}/f.txt"], "--out", "is a file"),
         (["sweep", "--grid", "dns.race_fix=true", "--seeds", "0..1", "--out", "{tmp}/a/b"], "--out", "does not exist"),
         (["sweep", "--grid", "dns.race_fix=true", "--seeds", "0..1", "--out", "/proc/x"], "--out", "cannot write"),
@@ -89,6 +94,38 @@ def test_soak_and_sweep_refuse_a_bad_output_path_before_any_work(
     assert option in lines[0] and complaint in lines[0], lines
     assert time.perf_counter() - started < 5
     assert sorted(tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("command", ["run", "soak"])
+def test_report_dash_is_the_json_report_alone_on_stdout(command: str, tmp_path: Path) -> None:
+    result = _cli(*SMALL[command], "--report", "-", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)  # nothing else on stdout: the status and summary are on stderr
+    assert report["completed"] is True and report["virtual_seconds"] >= 600.0
+    assert "Summary:" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+OUTPUTS = {
+    "run": ["--report", "r.json", "--plot", "p.png", "--plot-all", "a.svg", "--openmetrics", "m.om"],
+    "soak": ["--report", "r.json"],
+    "sweep": ["--out", "sweep"],
+}
+
+
+@pytest.mark.parametrize("command", list(OUTPUTS))
+def test_every_file_and_folder_written_follows_the_umask(command: str, tmp_path: Path) -> None:
+    old = os.umask(0o027)  # not the usual 022: a fixed 0644 or a temporary file's 0600 would show
+    try:
+        result = _cli(*SMALL[command], *OUTPUTS[command], "-q", cwd=tmp_path)
+    finally:
+        os.umask(old)
+    assert result.returncode == 0, result.stderr
+    written = sorted(tmp_path.rglob("*"))
+    assert len(written) >= len(OUTPUTS[command]) // 2
+    for path in written:
+        expected = 0o750 if path.is_dir() else 0o640
+        assert stat.S_IMODE(path.stat().st_mode) == expected, (path.relative_to(tmp_path), oct(path.stat().st_mode))
 
 
 def test_every_option_of_every_subcommand_has_help_text() -> None:

@@ -25,6 +25,7 @@ import pytest
 from emulator.cli.main import main
 from emulator.experiments.compare import compare_spec, run_compare
 from emulator.experiments.fixes import FIXES, fixes_by_name, variants
+from emulator.experiments.sweep_summary import CHAIN_OUTCOMES
 
 PNG = b"\x89PNG\r\n\x1a\n"
 DNS_ONLY = ("--set", "dns.endpoints=3", "--set", "ec2.droplets=0", "--duration", "10m")
@@ -141,6 +142,47 @@ def test_json_and_csv_formats_print_the_files_and_a_rerun_runs_nothing(
     stdout, err = capsys.readouterr()
     assert stdout == (out / "compare.csv").read_text()
     assert "0 run now, 2 resumed" in err
+
+
+def test_the_table_always_shows_the_race_dwfm_collapse_and_nlb_flapping_even_when_they_never_vary(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # No fleet: DWFM never collapses and no NLB flaps in any variant; the table must still say so.
+    out = tmp_path / "cmp"
+    argv = ["compare", *DNS_ONLY, "--seeds", "0", "--fix", "race-fix", "--workers", "1", "-q", "--out", str(out)]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[lines.index("Race and phases: seeds where it happened / seeds [95% Wilson interval]") + 1]
+    assert header.split() == [
+        "variant",
+        "DNS",
+        "race",
+        "dns_outage",
+        "dwfm_collapse",
+        "network_backlog",
+        "nlb_flapping",
+    ]
+    result = json.loads((out / "compare.json").read_text())
+    for variant in result["variants"]:
+        for column in CHAIN_OUTCOMES:
+            assert variant["outcomes"][column]["n"] == 1, (variant["variant"], column)
+        assert variant["outcomes"]["phases.dwfm_collapse.occurred"]["count"] == 0
+        assert variant["outcomes"]["phases.nlb_flapping.occurred"]["count"] == 0
+    assert _variant(result, "race-fix")["outcomes"]["dns.race_occurred"]["count"] == 0
+    row = next(line for line in lines if line.startswith("race-fix "))
+    assert row.split()[1:3] == ["0/1", "[0.00,0.79]"]  # the race column, shown though it is a constant 0
+    assert all(column in _cells(out)[0] for column in CHAIN_OUTCOMES)
+
+
+def test_an_interval_is_never_printed_below_zero_nor_a_share_above_one() -> None:
+    from emulator.cli.compare import _cell
+    from emulator.experiments.compare import OUTCOMES
+
+    by_column = {outcome.column: outcome for outcome in OUTCOMES}
+    two_far_apart = {"n": 2, "missing": 0, "mean": 6600.0, "mean_ci95": [-27715.0, 40980.0]}
+    assert _cell(two_far_apart, by_column["dynamodb.error_seconds"]) == "1h50m [0s,11h23m]"
+    share = {"n": 2, "missing": 0, "mean": 0.9, "mean_ci95": [0.4, 1.4]}
+    assert _cell(share, by_column["nlb.min_capacity_fraction"]) == "0.90 [0.40,1.00]"
 
 
 def _spec(seeds: tuple[int, int] = (0, 1)) -> Any:

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from emulator.cli.main import main
-from emulator.experiments.sweep_plan import Calibration, SweepPlan, calibration_slice, format_estimate, format_plan
+from emulator.experiments.sweep_plan import (
+    Calibration,
+    SweepPlan,
+    calibration_slice,
+    format_estimate,
+    format_plan,
+    plan_sweep,
+)
 from emulator.experiments.sweep_spec import GridAxis, SweepSpec
 
 SMALL = ["sweep", "--grid", "dns.race_fix=true,false", "--seeds", "0..0", "--duration", "10m", "--workers", "1"]
@@ -31,7 +38,7 @@ def test_quiet_runs_without_the_plan_but_a_quiet_dry_run_still_prints_it(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert main([*SMALL, "--dry-run", "-q", "--out", str(tmp_path / "dry")]) == 0
-    assert capsys.readouterr().out.startswith("Plan: 2 runs = 2 grid points x 1 seeds (0..0), 10m virtual each")
+    assert capsys.readouterr().out.startswith("Plan: 2 runs = 2 grid points x 1 seed (0..0), 10m virtual each")
     assert not (tmp_path / "dry").exists()
     assert main([*SMALL, "-q", "--out", str(tmp_path / "quiet")]) == 0
     quiet = capsys.readouterr().out
@@ -92,3 +99,27 @@ def test_the_calibration_slice_is_short_but_reaches_past_the_trigger() -> None:
     assert calibration_slice(100.0, 0.0) == 100.0  # never longer than the run
     assert calibration_slice(8 * 3600.0, 600.0) == 720.0  # the fault at 10 m, and two minutes of it
     assert calibration_slice(100 * 3600.0, 0.0) == 900.0
+
+
+def test_an_estimate_whose_calibration_stops_before_the_fault_ends_says_it_may_be_low() -> None:
+    # A 3-hour trigger: the recovery herd after it is the costly part, and the short slice never sees it.
+    spec = SweepSpec("healthy", (), ("empty_record:10m:3h",), (GridAxis("ec2.droplets", ("5000",)),), (0, 0))
+    plan = SweepPlan(spec, Path("out"), (36000.0,), (1,), (600.0,), (600.0 + 3 * 3600.0,))
+    assert format_plan(plan)[0].startswith("Plan: 1 run = 1 grid point x 1 seed (0..0), 10h virtual each")
+    estimate = format_estimate(plan, Calibration(build_s=1.0, per_virtual_s=0.001, slice_s=720.0), workers=1)
+    assert estimate is not None
+    assert (
+        "only an estimate, and may be low: scaled from 12m virtual" in estimate
+        and "the fault ending at 3h10m" in estimate
+    )
+    assert "recovery after it is not measured" in estimate
+    past = SweepPlan(spec, Path("out"), (36000.0,), (1,), (600.0,), (700.0,))  # the fault is over by 12m
+    quiet = format_estimate(past, Calibration(build_s=1.0, per_virtual_s=0.001, slice_s=720.0), workers=1)
+    assert quiet is not None and "may be low" not in quiet and "only an estimate, scaled from 12m" in quiet
+
+
+def test_the_plan_reads_when_each_points_last_fault_ends(tmp_path: Path) -> None:
+    faults = ("empty_record:10m:1h", "stall_enactor:5m:5m")
+    spec = SweepSpec("healthy", (), faults, (GridAxis("ec2.droplets", ("10", "20")),), (0, 0), duration="2h")
+    plan = plan_sweep(spec, tmp_path / "none")
+    assert plan.last_fault_at == (600.0, 600.0) and plan.last_fault_end == (4200.0, 4200.0)

@@ -101,6 +101,9 @@ def _cell(stats: dict[str, Any] | None, outcome: Outcome) -> str:
         return "-"
     shown = _FORMATS[outcome.unit]
     low, high = stats["mean_ci95"]
+    # Durations, counts and shares are never negative (nor a share above 1): two seeds far apart give a
+    # t interval that crosses zero, which would print as a negative time.
+    low, high = max(0.0, low), (min(1.0, high) if outcome.unit == "fraction" else high)
     interval = f" [{shown(low)},{shown(high)}]" if shown(low) != shown(high) else ""
     absent = f" n={stats['n']}" if stats["missing"] else ""
     return f"{shown(stats['mean'])}{interval}{absent}"
@@ -121,7 +124,7 @@ def print_table(result: dict[str, Any]) -> None:
         f"{len(result['variants'])} variants, {result['runs']} runs ({result['failed']} failed)"
     )
     for kind, title in (
-        ("boolean", "\nPhases: seeds where it happened / seeds [95% Wilson interval]"),
+        ("boolean", "\nRace and phases: seeds where it happened / seeds [95% Wilson interval]"),
         ("numeric", "\nMeans over seeds [95% t interval]; a phase's duration over the seeds where it happened (n)"),
     ):
         shown = [outcome for outcome in OUTCOMES if outcome.kind == kind]

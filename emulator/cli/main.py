@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from emulator.cli.compare import add_compare_parser, command_compare
 from emulator.cli.keys import add_keys_parser, command_keys
@@ -28,6 +26,7 @@ from emulator.cli.run_outputs import (
     add_run_output_options,
     open_run_outputs,
     print_output_failures,
+    save_report,
 )
 from emulator.cli.signals import SignalStop, exit_status, ignoring_signals
 from emulator.cli.soak import add_soak_command, command_soak
@@ -35,9 +34,7 @@ from emulator.cli.sweep import add_sweep_parser, command_sweep
 from emulator.config.loading import ConfigError, build_config, parse_set
 from emulator.config.tree import Config
 from emulator.experiments.bench import add_bench_arguments, command_bench
-from emulator.world.report import write_report
 from emulator.world.runner import RunFailed, run_world
-from metrics.files import OutputError
 
 __all__ = ["main"]
 
@@ -102,7 +99,7 @@ def _run_and_report(args: argparse.Namespace, config: Config, scenario: str, hum
             )
     except RunFailed as failure:
         with ignoring_signals():
-            failures = _write_report(failure.partial, args.report)
+            failures = save_report(failure.partial, args.report)
         where = (" not saved" if failures else f" in {args.report}") if args.report else " not requested"
         print(f"{PROG}: {failure} (partial report{where})", file=sys.stderr)
         print(f"{PROG}: replay it: {reproduce_command(failure.partial, failure.replay_until)}", file=sys.stderr)
@@ -110,7 +107,7 @@ def _run_and_report(args: argparse.Namespace, config: Config, scenario: str, hum
         return 1
     with ignoring_signals():
         # Files first: a reader that closes the pipe early (| head) must not cost the report.
-        failures = _write_report(result.report, args.report)
+        failures = save_report(result.report, args.report)
         failures += outputs.write(result.report, stream=human)
     with contextlib.redirect_stdout(human):
         if not args.quiet:
@@ -128,27 +125,6 @@ def _run_and_report(args: argparse.Namespace, config: Config, scenario: str, hum
         )
         return exit_status(stop.received)
     return 0
-
-
-def _write_report(report: dict[str, Any], path: Path | None) -> list[OutputError]:
-    """Write the report if asked for; a failure (a full disk) is returned, so the other outputs still go."""
-    if path is None:
-        return []
-    try:
-        if path != STDOUT:
-            write_report(report, path)
-            return []
-        try:
-            json.dump(report, sys.stdout, indent=2, default=str)
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise OutputError(Path("<stdout>"), exc) from None
-    except OutputError as exc:
-        return [exc]
-    return []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -79,8 +79,10 @@ def print_summary(report: dict[str, Any]) -> None:
     )
     dwfm, ec2, nm, nlb = report["dwfm"], report["ec2"], report["network_manager"], report["nlb"]
     recovery = dwfm["lease_recovery_seconds"]
-    unrecovered = "never" if report["completed"] else "not_by_the_end"  # a run cut short proves nothing
-    recovered = f"{recovery:.0f}s" if recovery is not None else (unrecovered if dwfm["leases_expired_peak"] else "-")
+    # Leases not all back when the run ended (its --duration, or a stop) proves only that: "never" would
+    # read as a verdict that a longer run could contradict.
+    unrecovered = "not_by_the_end" if dwfm["leases_expired_peak"] else "-"
+    recovered = f"{recovery:.0f}s" if recovery is not None else unrecovered
     print(
         f"  DWFM: leases_expired_peak={dwfm['leases_expired_peak']} collapse={'yes' if dwfm['collapse'] else 'no'} "
         f"collapse_for={dwfm['collapse_seconds']:.0f}s "

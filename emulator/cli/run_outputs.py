@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,9 +21,11 @@ from typing import Any, TextIO
 import attrs
 from prometheus_client import CollectorRegistry
 
+from emulator.cli.paths import STDOUT
 from emulator.config.loading import ConfigError
 from emulator.config.tree import Config
 from emulator.world.aws_timeline import ANCHOR_EVENT, ANCHOR_PDT_S, AWS_MILESTONES, AWS_PHASES, AwsMilestone
+from emulator.world.report import write_report
 from emulator.world.world import Observer
 from metrics.exporter import DEFAULT_ADDR, ExporterError, metrics_url, serve_metrics
 from metrics.factory import Metrics, build_metrics
@@ -39,6 +42,7 @@ __all__ = [
     "add_run_output_options",
     "open_run_outputs",
     "print_output_failures",
+    "save_report",
     "serving",
     "story_of",
 ]
@@ -220,3 +224,27 @@ def open_run_outputs(args: argparse.Namespace, config: Config) -> Iterator[RunOu
         yield RunOutputs(
             recorder=recorder, openmetrics=args.openmetrics, plot=args.plot, port=port, plot_all=args.plot_all
         )
+
+
+def save_report(report: dict[str, Any], path: Path | None) -> list[OutputError]:
+    """Write the report if asked for (``-``: to stdout); a failure (a full disk) is returned, for one line.
+
+    The other outputs still go, and days of soak do not end in a traceback.
+    """
+    if path is None:
+        return []
+    try:
+        if path != STDOUT:
+            write_report(report, path)
+            return []
+        try:
+            json.dump(report, sys.stdout, indent=2, default=str)
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(Path("<stdout>"), exc) from None
+    except OutputError as exc:
+        return [exc]
+    return []

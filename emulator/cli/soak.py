@@ -17,27 +17,25 @@ can strike again; with them on (``--scenario remediated``) it must not.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from pathlib import Path
 from typing import Any, TextIO, cast
 
 import structlog
 from prometheus_client import CollectorRegistry
 
 from emulator.cli.options import add_world_options, speed, subcommand
-from emulator.cli.paths import check_output
-from emulator.cli.run_outputs import add_metrics_options, print_output_failures, serving
+from emulator.cli.paths import STDOUT, check_output
+from emulator.cli.run_outputs import add_metrics_options, print_output_failures, save_report, serving
 from emulator.cli.signals import SignalStop, ignoring_signals
 from emulator.cli.status import ClearingStream, StatusLine, format_status, status_figures
 from emulator.config.loading import build_config, load_scenario, parse_set
 from emulator.config.rules import MAX_WALL_DURATION_S
 from emulator.kernel.durations import parse_duration
-from emulator.world.report import write_report
 from emulator.world.runner import RunFailed, run_world
 from emulator.world.world import Observer
 from metrics.exporter import DEFAULT_ADDR, metrics_url
 from metrics.factory import build_metrics
-from metrics.files import OutputError
 from metrics.recorder import Recorder
 
 __all__ = ["DEFAULT_METRICS_PORT", "SOAK_DEFAULTS", "add_soak_command", "command_soak"]
@@ -83,10 +81,12 @@ def soak_overrides(args: argparse.Namespace) -> list[tuple[str, str]]:
 def command_soak(args: argparse.Namespace) -> int:
     from emulator.cli.output import PROG, configure_logging, print_summary
 
-    check_output("--report", args.report, (".json",))
+    check_output("--report", args.report, (".json",), allow_stdout=True)
     scenario, config = build_config(args.scenario, soak_overrides(args), args.faults, realtime_speed=args.speed)
     configure_logging(args.log_format, args.quiet)
-    status = StatusLine(sys.stdout, live=sys.stdout.isatty())
+    # With --report -, stdout carries the JSON alone; the status and the summary go to stderr.
+    human = sys.stderr if args.report == STDOUT else sys.stdout
+    status = StatusLine(human, live=human.isatty())
     if status.live:
         log_stream = cast(TextIO, ClearingStream(sys.stderr, status))
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(log_stream))
@@ -101,7 +101,7 @@ def command_soak(args: argparse.Namespace) -> int:
         print(
             f"Soak: scenario={scenario} seed={args.seed} speed={args.speed:g}x, metrics on "
             f"{metrics_url(args.metrics_addr or DEFAULT_ADDR, port)}; Ctrl-C to stop",
-            file=sys.stderr if args.quiet else sys.stdout,
+            file=sys.stderr if args.quiet else human,
             flush=True,
         )
         try:
@@ -111,29 +111,19 @@ def command_soak(args: argparse.Namespace) -> int:
         except RunFailed as failure:
             status.finish()
             with ignoring_signals():
-                failures = _save_report(failure.partial, args.report)
+                failures = save_report(failure.partial, args.report)
             print(f"{PROG}: {failure}", file=sys.stderr)
             print_output_failures(failures)
             return 1
     status.finish()
     world = result.world
-    if not args.quiet:
-        # The same figures as the report below it, from the same world.
-        print(f"Stopped: {format_status(status_figures(world), status.width('Stopped: '))}")
-    print_summary(result.report)
     with ignoring_signals():
-        failures = _save_report(result.report, args.report)
+        failures = save_report(result.report, args.report)
+    with contextlib.redirect_stdout(human):
+        if not args.quiet:
+            # The same figures as the report below it, from the same world.
+            print(f"Stopped: {format_status(status_figures(world), status.width('Stopped: '))}")
+        print_summary(result.report)
     stop.restore()
     print_output_failures(failures)
     return 1 if failures else 0
-
-
-def _save_report(report: dict[str, Any], path: Path | None) -> list[OutputError]:
-    """Days of soak must not end in a traceback for a full disk: the failure is returned, for one line."""
-    if path is None:
-        return []
-    try:
-        write_report(report, path)
-    except OutputError as exc:
-        return [exc]
-    return []

@@ -58,7 +58,10 @@ class Outcome:
     unit: str  # "s", "fraction" or "count"
 
 
+# The study's headline (did the race happen, did DWFM collapse, did NLB flap: the sweep's
+# ``CHAIN_OUTCOMES``) is always among these, so the table shows it even where no variant moves it.
 OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("dns.race_occurred", "boolean", "DNS race", "rate"),
     *(Outcome(f"phases.{name}.occurred", "boolean", name, "rate") for name in PHASES),
     *(Outcome(f"phases.{name}.seconds", "numeric", name, "s") for name in PHASES),
     Outcome("dynamodb.error_seconds", "numeric", "DynamoDB errors", "s"),

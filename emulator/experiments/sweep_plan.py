@@ -10,7 +10,11 @@ costs far more per virtual hour). The first and last grid points (often the
 grid's extremes) each run for a small slice of their virtual duration, and
 the measured cost is scaled to the whole run, plus the fixed cost of building
 the world. It stays an estimate, and says so: a cascade that starts after the
-slice can cost more per virtual hour than its quiet start.
+slice can cost more per virtual hour than its quiet start. Where a fault is
+still on when the slice ends, the recovery after it (the herd of lease
+re-establishments, the launch backlog) is known to be left out, and the plan
+says that estimate may well be low rather than making every sweep calibrate
+for hours of virtual time first.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ class SweepPlan:
     pending_per_point: tuple[int, ...]
     # Per grid point: when its last fault starts (0 without faults), which a calibration must reach.
     last_fault_at: tuple[float, ...] = ()
+    # Per grid point: when its last fault ends (0 without faults); what comes after is the late cascade.
+    last_fault_end: tuple[float, ...] = ()
 
     @property
     def seeds(self) -> int:
@@ -78,15 +84,16 @@ def plan_sweep(spec: SweepSpec, out: Path) -> SweepPlan:
     ResultsStore(out, spec).check()  # a folder of another sweep is refused here, as by the sweep itself
     if results.exists():
         finished = {(tuple(row[key] for key in spec.grid_keys), int(row["seed"])) for row in read_rows(results)[1]}
-    durations, pending, faults_at = [], [], []
+    durations, pending, faults_at, faults_end = [], [], [], []
     first, last = spec.seeds
     for point in spec.points():
         task = spec.task(point, first)
         config = build_config(task.scenario, task.sets, task.faults)[1]
         durations.append(config.run.duration_s)
         faults_at.append(max((fault.at_s for fault in config.faults), default=0.0))
+        faults_end.append(max((fault.at_s + fault.duration_s for fault in config.faults), default=0.0))
         pending.append(sum((tuple(point), seed) not in finished for seed in range(first, last + 1)))
-    return SweepPlan(spec, out, tuple(durations), tuple(pending), tuple(faults_at))
+    return SweepPlan(spec, out, tuple(durations), tuple(pending), tuple(faults_at), tuple(faults_end))
 
 
 def calibration_slice(duration_s: float, last_fault_at: float) -> float:
@@ -184,6 +191,10 @@ def _wall(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
+
+
 def format_plan(plan: SweepPlan) -> list[str]:
     """``Plan: 70 runs = 7 grid points x 10 seeds (0..9), 8h virtual each (560 virtual hours in all); ...``"""
     spec = plan.spec
@@ -192,7 +203,8 @@ def format_plan(plan: SweepPlan) -> list[str]:
     first, last = spec.seeds
     kept = plan.runs - plan.pending
     lines = [
-        f"Plan: {plan.runs} runs = {len(plan.durations)} grid points x {plan.seeds} seeds ({first}..{last}), "
+        f"Plan: {_count(plan.runs, 'run')} = {_count(len(plan.durations), 'grid point')} x "
+        f"{_count(plan.seeds, 'seed')} ({first}..{last}), "
         f"{each} ({plan.virtual_seconds / 3600:.4g} virtual hours in all); {plan.pending} to run"
         + (f", {kept} already in {plan.out}" if kept else "")
     ]
@@ -206,10 +218,15 @@ def format_estimate(plan: SweepPlan, calibration: Calibration | None, workers: i
     todo = [(d, n) for d, n in zip(plan.durations, plan.pending_per_point, strict=True) if n]
     serial = sum(calibration.run_seconds(duration) * pending for duration, pending in todo)
     per_run = serial / plan.pending
-    how = (
-        f"\n    (only an estimate, scaled from {_duration(calibration.slice_s)} virtual of the first and last "
-        "grid points; a cascade late in a run can cost more)"
-    )
+    slice_text = f"{_duration(calibration.slice_s)} virtual of the first and last grid points"
+    fault_end = max((end for end, n in zip(plan.last_fault_end, plan.pending_per_point, strict=False) if n), default=0)
+    if fault_end > calibration.slice_s:
+        how = (
+            f"\n    (only an estimate, and may be low: scaled from {slice_text}, which stop before the fault ending at "
+            f"{_duration(fault_end)} does; the recovery after it is not measured and can cost more)"
+        )
+    else:
+        how = f"\n    (only an estimate, scaled from {slice_text}; a cascade late in a run can cost more)"
     if workers is None:
         return f"  estimate: about {_wall(serial)} of runs in all ({_wall(per_run)} a run), shared by the cluster{how}"
     parallel = min(workers, plan.pending)
