@@ -106,10 +106,17 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec(
         "dwfm_work_total",
         "counter",
-        "DWFM work items by outcome (completed, wasted, timed_out, rejected, dropped).",
+        "DWFM work items by outcome (completed, wasted, timed_out, rejected, dropped, discarded).",
         ("outcome",),
         stage="dwfm",
     ),
+    MetricSpec(
+        "dwfm_work_admitted_total",
+        "counter",
+        "Lease requests DWFM hosts took into their queues. Each ends completed, wasted, dropped or discarded.",
+        stage="dwfm",
+    ),
+    MetricSpec("dwfm_work_in_service", "gauge", "Lease requests a DWFM worker is doing now.", stage="dwfm"),
     MetricSpec("dwfm_collapsed", "gauge", "1 while DWFM is in congestive collapse (README).", stage="dwfm"),
     # -- EC2 -------------------------------------------------------------------------
     MetricSpec(

@@ -277,12 +277,13 @@ class DwfmHost:
         rate = 1.0 / config.work_service_s
         while True:
             request = await intake.take()
+            stats.in_service += 1
             depth = intake.depth()
             stats.queue_depths[self.name] = depth
             if self._reachable and (self._waiting or self.intake.returned):
                 self._offer(depth)  # a place freed up under admission control
             if config.drop_expired_work and clock.now() > request.deadline:
-                stats.count(WorkOutcome.DROPPED)
+                stats.finish(WorkOutcome.DROPPED)
                 self._dropped += 1
                 continue
             service = rng.expovariate(rate)
@@ -290,11 +291,11 @@ class DwfmHost:
                 service *= min(config.service_max_slowdown, 1.0 + config.service_slowdown_per_queued * depth)
             await clock.sleep(service)
             if not request.reply.send(True):
-                stats.count(WorkOutcome.WASTED)
+                stats.finish(WorkOutcome.WASTED)
                 self._wasted += 1
                 self._finished[1] += 1
                 continue
-            stats.count(WorkOutcome.COMPLETED)
+            stats.finish(WorkOutcome.COMPLETED)
             self._completed += 1
             self._finished[0] += 1
             stats.host_not_active[self.name] -= 1

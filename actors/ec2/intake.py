@@ -125,6 +125,7 @@ class WorkIntake:
         """Empty the queue (a restart); how many requests it held."""
         discarded = len(self._queue)
         self._queue.clear()
+        self._stats.count(WorkOutcome.DISCARDED, discarded)
         return discarded
 
     @property
@@ -161,6 +162,7 @@ class WorkIntake:
                 self._back_to_waiting(request.droplet, self.retry_waiting)
                 return False
             self._tokens -= 1
+        stats.admitted += 1
         if self._workers:
             reschedule(self._workers.popleft(), outcome.Value(request))
             return True

@@ -60,6 +60,7 @@ class WorkOutcome(enum.Enum):
     TIMED_OUT = "timed_out"  # the requester gave up waiting
     REJECTED = "rejected"  # not admitted: the queue was over its limit
     DROPPED = "dropped"  # skipped by a worker because the requester had given up
+    DISCARDED = "discarded"  # still queued when its host restarted
 
 
 class Lease:

@@ -28,6 +28,8 @@ class DwfmStats:
     host_finished: dict[str, list[int]] = attrs.Factory(dict)
     host_not_active: dict[str, int] = attrs.Factory(dict)
     max_queue_depth: int = 0
+    admitted: int = 0  # lease requests the hosts' queues took (or handed straight to a worker)
+    in_service: int = 0  # taken by a worker and not finished yet
     renewals: int = 0  # leases checked (the benchmark's "lease checks")
     restarts: int = 0
     gave_up: int = 0  # droplets out of retries (each waits for its next state check)
@@ -70,6 +72,11 @@ class DwfmStats:
 
     def count(self, outcome: WorkOutcome, n: int = 1) -> None:
         self.work[outcome] += n
+
+    def finish(self, outcome: WorkOutcome) -> None:
+        """A worker is done with an item: completed, wasted or dropped."""
+        self.work[outcome] += 1
+        self.in_service -= 1
 
 
 @attrs.define

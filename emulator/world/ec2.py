@@ -181,6 +181,8 @@ class Fleet:
             },
             "dwfm_queue_depth": {(name,): float(depth) for name, depth in stats.queue_depths.items()},
             "dwfm_work_total": {(outcome.value,): float(n) for outcome, n in stats.work.items()},
+            "dwfm_work_admitted_total": float(stats.admitted),
+            "dwfm_work_in_service": float(stats.in_service),
             "dwfm_collapsed": float(stats.collapsed),
             "ec2_launches_total": {
                 ("ok",): float(ec2.launches_ok),
@@ -207,6 +209,7 @@ class Fleet:
                 "work_wasted": stats.work[WorkOutcome.WASTED],
                 "work_rejected": stats.work[WorkOutcome.REJECTED],
                 "work_dropped": stats.work[WorkOutcome.DROPPED],
+                "work_discarded": stats.work[WorkOutcome.DISCARDED],
                 "work_gave_up": stats.gave_up,
                 "retries_refused_by_budget": stats.retries_refused,
                 "work_wasted_fraction": _wasted_fraction(stats),

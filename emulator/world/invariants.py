@@ -65,6 +65,21 @@ def depths_not_negative(_config: Config, now: Snapshot, _: Snapshot | None) -> s
     return None
 
 
+FINISHED = ("completed", "wasted", "dropped", "discarded")
+
+
+def work_items_accounted_for(_config: Config, now: Snapshot, _: Snapshot | None) -> str | None:
+    """Every lease request a host took is queued, in service, or finished in one way, exactly once."""
+    admitted = _values(now.get("dwfm_work_admitted_total", 0.0)).get((), 0.0)
+    outcomes = _values(now.get("dwfm_work_total", {}))
+    finished = sum(outcomes.get((outcome,), 0.0) for outcome in FINISHED)
+    queued = sum(_values(now.get("dwfm_queue_depth", {})).values())
+    in_service = _values(now.get("dwfm_work_in_service", 0.0)).get((), 0.0)
+    if admitted == finished + queued + in_service:
+        return None
+    return f"{admitted:g} admitted, but {queued:g} queued + {in_service:g} in service + {finished:g} finished"
+
+
 def counters_never_decrease(_config: Config, now: Snapshot, before: Snapshot | None) -> str | None:
     """What has happened stays happened: every ``_total`` counter and histogram count."""
     if before is None:
@@ -92,6 +107,7 @@ INVARIANTS: dict[str, Invariant] = {
     "leases_sum_to_the_fleet": leases_sum_to_the_fleet,
     "fractions_within_zero_and_one": fractions_within_zero_and_one,
     "depths_not_negative": depths_not_negative,
+    "work_items_accounted_for": work_items_accounted_for,
     "counters_never_decrease": counters_never_decrease,
     "time_moves_forward": time_moves_forward,
 }
