@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["OutputError", "atomic_write", "is_special", "new_file_mode", "write_all"]
+__all__ = ["OutputError", "atomic_write", "is_special", "new_file_mode", "remove_leftover_temporaries", "write_all"]
 
 
 class OutputError(Exception):
@@ -72,6 +72,17 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
             _replace(target, write)
     except OSError as exc:
         raise OutputError(path, exc) from None
+
+
+def remove_leftover_temporaries(path: Path) -> None:
+    """Delete the temporaries a killed :func:`atomic_write` of ``path`` left behind.
+
+    SIGKILL (or a lost machine) between creating the temporary and renaming
+    it leaves a hidden ``.NAME.XXXXXXXX.SUFFIX`` beside the target; only a
+    writer that owns the folder (a sweep resuming in its ``--out``) may call this.
+    """
+    for leftover in path.parent.glob(f".{path.name}.*{path.suffix}"):
+        leftover.unlink(missing_ok=True)
 
 
 def _write_through(target: Path, write: Callable[[BinaryIO], object]) -> None:

@@ -135,17 +135,19 @@ def test_resume_after_an_interruption_runs_only_the_missing_runs(tmp_path: Path)
     assert (third.executed, third.skipped) == (0, 6)
 
 
-def test_a_torn_last_line_is_dropped_and_rerun_on_resume(tmp_path: Path) -> None:
+def test_a_torn_last_line_and_a_killed_rewrites_temporary_are_cleared_on_resume(tmp_path: Path) -> None:
     spec = _spec(grid=(GridAxis("dns.endpoints", ("3",)),), seeds=(0, 1))
     out = tmp_path / "sweep"
     run_sweep(spec, out, workers=1, plot_outcomes=("dns.race_occurred",), progress_stream=io.StringIO())
     complete = (out / "results.csv").read_text().splitlines()
     # As if the machine died while writing the second row.
     (out / "results.csv").write_text("\n".join(complete[:2]) + "\n" + complete[2][:25])
+    (out / ".results.csv.k1ll3d_x.csv").write_text(complete[0])  # a rewrite cut short by SIGKILL
 
     again = run_sweep(spec, out, workers=1, plot_outcomes=("dns.race_occurred",), progress_stream=io.StringIO())
     assert (again.executed, again.skipped) == (1, 1)
     assert sorted((out / "results.csv").read_text().splitlines()) == sorted(complete)
+    assert sorted(path.name for path in out.iterdir() if path.name.startswith(".")) == [], "no temporaries left"
 
 
 def test_a_crashing_run_is_recorded_with_a_reproducing_command_and_the_sweep_goes_on(

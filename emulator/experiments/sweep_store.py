@@ -26,7 +26,7 @@ from typing import Any
 
 from emulator.config.loading import ConfigError
 from emulator.experiments.sweep_spec import FIXED_COLUMNS, SweepSpec
-from metrics.files import OutputError, atomic_write, write_all
+from metrics.files import OutputError, atomic_write, remove_leftover_temporaries, write_all
 
 __all__ = ["PARAMS_FILE", "RESULTS_FILE", "ResultsStore", "decode_cell", "encode_cell", "read_rows"]
 
@@ -130,6 +130,8 @@ class ResultsStore:
         so that appending starts on a clean line.
         """
         self.out.mkdir(parents=True, exist_ok=True)
+        for path in (self.params_path, self.results_path):
+            remove_leftover_temporaries(path)  # from a sweep killed mid-rewrite
         params = json.dumps(self._params, indent=2) + "\n"
         atomic_write(self.params_path, lambda stream: stream.write(params.encode()))
         rows: dict[tuple[tuple[str, ...], int], dict[str, str]] = {}
