@@ -60,7 +60,8 @@ async def run_droplet(
     stats: DwfmStats,
 ) -> None:
     while True:
-        await inbox.receive()  # the host offers re-establishment
+        await inbox.wait()  # parked here, the whole time the lease is fine
+        inbox.receive_nowait()  # the host offers re-establishment
         await _reestablish(droplet, work, clock, config, stats)
 
 

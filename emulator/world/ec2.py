@@ -46,6 +46,8 @@ __all__ = ["Fleet"]
 
 STATE_NAMES = {LeaseState.ACTIVE: "active", LeaseState.EXPIRED: "expired", LeaseState.REESTABLISHING: "reestablishing"}
 CONTROL_BUFFER = 16
+# One name shared by every droplet's task: Trio would otherwise format a new string per task.
+DROPLET_TASK = "droplet"
 
 
 def _wasted_fraction(stats: DwfmStats) -> float | None:
@@ -152,7 +154,9 @@ class Fleet:
                 nursery.start_soon(host.run)
             for host, members in zip(self._hosts, self._members, strict=True):
                 for droplet in members:
-                    nursery.start_soon(run_droplet, droplet, self._inboxes[droplet], host.intake, clock, dwfm, stats)
+                    nursery.start_soon(
+                        run_droplet, droplet, self._inboxes[droplet], host.intake, clock, dwfm, stats, name=DROPLET_TASK
+                    )
             nursery.start_soon(self._launcher.run)
             nursery.start_soon(self._terminations)
             nursery.start_soon(self._monitor)
