@@ -126,3 +126,21 @@ def test_phases_tracked_as_milestones_come_match_phases_read_off_the_whole_timel
         tracker.observe(entry)
     assert result.report["phases"] == phases_from_timeline(result.report["timeline"]) == tracker.in_order()
     assert result.report["phases"], "the small incident still has phases to compare"
+
+
+def test_diff_of_two_runs_one_dwfm_knob_apart_names_the_first_divergent_dwfm_event(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "ttl30m.json", tmp_path / "ttl20m.json"
+    common = ["run", "-q", "--seed", "1", "--duration", "90m", "--set", "ec2.droplets=300"]
+    assert main([*common, "--report", str(first)]) == 0
+    assert main([*common, "--set", "dwfm.lease_ttl_s=20m", "--report", str(second)]) == 0
+    capsys.readouterr()
+    assert main(["diff", str(first), str(second)]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("  #")]
+    assert "first divergent event" in out and len(lines) == 2, out
+    # Everything before it (the DNS race, DynamoDB's errors) is the same: the first
+    # difference is DWFM's, where a shorter lease is found lapsed sooner.
+    actors = {line.split(": ", 1)[1].split("|")[1] for line in lines}
+    assert any(actor.startswith("dwfm-") for actor in actors), lines
