@@ -113,13 +113,16 @@ def test_velocity_control_keeps_capacity_above_its_floor(reports: dict[str, Any]
     assert with_velocity["nlb"]["failovers_refused"] > 0
 
 
-def test_propagating_network_state_before_the_first_health_check_removes_flapping_and_failovers(
+def test_propagating_network_state_before_service_removes_flapping_failovers_and_dead_traffic(
     reports: dict[str, Any],
 ) -> None:
     fixed = reports["propagate-first-1"]
     assert "nlb_flapping" not in _first_starts(fixed)
     assert fixed["nlb"]["az_failovers"] == 0
     assert fixed["nlb"]["health_flaps"] < reports["incident-1"]["nlb"]["health_flaps"] / 10
+    # No instance is sent traffic before its network state is there: no connection fails for that.
+    assert fixed["nlb"]["connection_errors_by_cause"]["no_connectivity"] == 0
+    assert reports["incident-1"]["nlb"]["connection_errors_by_cause"]["no_connectivity"] > 0
     assert "network_backlog" in _first_starts(fixed), "the backlog itself is still there"
 
 

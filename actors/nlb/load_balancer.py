@@ -23,7 +23,9 @@ more than ``max_removal_fraction`` of the nodes. ``SetAutomaticFailover`` on
 the control channel switches it.
 
 *Autoscaling.* A share of launches join a target group, replacing its oldest
-target, which is terminated (``InstanceTerminated`` to Network Manager).
+target, which is terminated (``InstanceTerminated`` to Network Manager); with
+``nlb.wait_for_propagation`` only once the new one is fully propagated
+(:mod:`actors.nlb.membership`).
 
 *Traffic.* DNS spreads client traffic evenly over the nodes in DNS; traffic
 beyond a node's working targets, or sent to a target without connectivity
@@ -44,9 +46,10 @@ from typing import TYPE_CHECKING
 import trio
 
 from actors.ec2.messages import InstanceLaunched, InstanceTerminated
-from actors.network.messages import FULLY_PROPAGATED, PropagationProgress
+from actors.network.messages import PropagationProgress
+from actors.nlb.membership import Membership, Retired
 from actors.nlb.messages import CheckRequest, CheckResults, LoadBalancerTick, SetAutomaticFailover
-from actors.nlb.targets import Target, TargetGroup, route_traffic
+from actors.nlb.targets import Target, route_traffic
 
 if TYPE_CHECKING:
     from actors.nlb.config import NlbConfig
@@ -96,10 +99,8 @@ class LoadBalancer:
         # Autoscaling: each load balancer takes its share of the launches.
         self._join_probability = config.new_target_fraction / config.load_balancers
         self._automatic = config.automatic_failover
-        self._groups = [TargetGroup() for _ in range(azs)]
-        self._by_id: dict[int, tuple[int, Target]] = {}  # instance id -> (az, target)
-        # [slot][az] -> targets checked at that tick of each interval, oldest first
-        self._due: list[list[dict[int, Target]]] = [[{} for _ in range(azs)] for _ in range(self._slots)]
+        self._members = Membership(azs, self._slots, wait_for_propagation=config.wait_for_propagation)
+        self._groups = self._members.groups
         self._in_dns = [True] * azs  # [az] -> the node's DNS record is healthy (not failed over)
         self._answered = [True] * azs  # [az] -> DNS answers with the node (all of them when none is healthy)
         self._failing_open = False
@@ -107,7 +108,9 @@ class LoadBalancer:
         self._refusing: frozenset[int] = frozenset()
         for az, initial in enumerate(targets):
             for instance_id, droplet in initial:
-                self._join(az, Target(instance_id, droplet, self._rng.randrange(self._slots), propagated=0b1111))
+                self._members.join(
+                    az, Target(instance_id, droplet, self._rng.randrange(self._slots), propagated=0b1111)
+                )
         stats.automatic_failover[index] = self._automatic
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -127,27 +130,22 @@ class LoadBalancer:
             self._request_checks(tick)
 
     # -- membership ------------------------------------------------------------
-    def _join(self, az: int, target: Target) -> None:
-        self._groups[az].add(target)
-        self._by_id[target.instance_id] = (az, target)
-        self._due[target.check_slot][az][target.instance_id] = target
-
     def _autoscale(self, launch: InstanceLaunched) -> None:
-        """A new instance replaces the oldest target of its AZ's group, which is terminated."""
+        """A share of the launches join this load balancer (:mod:`actors.nlb.membership`)."""
         if self._rng.random() >= self._join_probability or launch.az >= self._azs:
             return
-        group = self._groups[launch.az]
-        if group.targets:
-            retired = group.retire_oldest()
-            del self._by_id[retired.instance_id]
-            del self._due[retired.check_slot][launch.az][retired.instance_id]
+        target = Target(launch.instance_id, launch.droplet, self._rng.randrange(self._slots))
+        self._terminate(self._members.launched(launch.az, target))
+
+    def _terminate(self, retired: Retired | None) -> None:
+        if retired is not None:
+            az, target = retired
             self._terminations.send_nowait(
-                InstanceTerminated(retired.instance_id, launch.az, retired.droplet, self._clock.now())
+                InstanceTerminated(target.instance_id, az, target.droplet, self._clock.now())
             )
-        self._join(launch.az, Target(launch.instance_id, launch.droplet, self._rng.randrange(self._slots)))
 
     def _drain_inbox(self) -> None:
-        receive, by_id, groups = self._inbox.receive_nowait, self._by_id, self._groups
+        receive = self._inbox.receive_nowait
         while True:
             try:
                 message = receive()
@@ -157,10 +155,7 @@ class LoadBalancer:
                 self._autoscale(message)
                 continue
             for instance_id, bits in message.updates:
-                entry = by_id.get(instance_id)
-                if entry is not None:
-                    az, target = entry
-                    groups[az].set_propagated(target, target.propagated | bits)
+                self._terminate(self._members.propagated(instance_id, bits))
 
     def _drain_control(self) -> None:
         while True:
@@ -191,14 +186,11 @@ class LoadBalancer:
         draw = self._rng.random
         per_checker: list[list[tuple[int, bool | None]]] = [[] for _ in range(azs)]
         candidates = [False] * azs
-        wait = config.wait_for_propagation
         healthy_threshold, unhealthy_threshold = config.healthy_threshold, config.unhealthy_threshold
         # AZ by AZ, oldest first: later checks of a tick wait longer, and that must not
         # fall on the newest targets alone.
-        for group in self._due[tick % self._slots]:
+        for group in self._members.due[tick % self._slots]:
             for target in group.values():
-                if wait and target.propagated != FULLY_PROPAGATED:
-                    continue  # the fix: not health-checked (nor in service) before propagation
                 # The one outcome that would change its health at this check, if any.
                 flips_if: bool | None = None
                 if target.healthy:
@@ -216,7 +208,7 @@ class LoadBalancer:
 
     def _apply(self, results: list[CheckResults]) -> int:
         """Consecutive results move targets in and out of service; returns flapping transitions."""
-        config, by_id, groups = self._config, self._by_id, self._groups
+        config, by_id, groups = self._config, self._members.by_id, self._groups
         healthy_threshold, unhealthy_threshold = config.healthy_threshold, config.unhealthy_threshold
         out = back = flapping = 0
         for result in results:
