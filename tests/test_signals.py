@@ -26,7 +26,13 @@ def _strict(report_text: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("signum", "clock"),
-    [(signal.SIGINT, "virtual"), (signal.SIGTERM, "virtual"), (signal.SIGHUP, "virtual"), (signal.SIGINT, "realtime")],
+    [
+        (signal.SIGINT, "virtual"),
+        (signal.SIGTERM, "virtual"),
+        (signal.SIGHUP, "virtual"),
+        (signal.SIGINT, "realtime"),
+        (signal.SIGTERM, "realtime"),
+    ],
 )
 def test_a_signal_mid_run_writes_the_partial_report_and_exits_with_the_shells_status(
     tmp_path: Path, signum: signal.Signals, clock: str

@@ -16,6 +16,10 @@ from tests.soak_process import SoakProcess
 from tests.status_tools import assert_status_agrees
 
 
+def _refuse_non_finite(constant: str) -> float:
+    raise ValueError(f"non-finite number {constant} in the report")
+
+
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_stopped_soak_writes_its_report_and_exits_0(tmp_path: Path, signal_number: int) -> None:
     report = tmp_path / "soak.json"
@@ -28,7 +32,7 @@ def test_a_stopped_soak_writes_its_report_and_exits_0(tmp_path: Path, signal_num
     finally:
         soak.kill()
     assert code == 0, soak.stderr()
-    written = json.loads(report.read_text())
+    written = json.loads(report.read_text(), parse_constant=_refuse_non_finite)  # strict JSON
     assert written["completed"] is False  # stopped, not run to its end
     assert written["virtual_seconds"] > 0
     assert written["config"]["operator.pause_dns_automation_after_repair"] is False
