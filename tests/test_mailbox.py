@@ -62,3 +62,41 @@ def test_an_inbox_delivers_in_order_and_parks_its_reader_until_the_next_message(
 
     trio.run(_with_clock, body)
     assert received == [(0.0, 1), (0.0, 2), (7.0, 3)]
+
+
+def _parked_stack(task: trio.lowlevel.Task) -> list[str]:
+    """The qualified names of the coroutines a parked task is suspended in, outermost first."""
+    names: list[str] = []
+    awaiting: object = task.coro
+    while awaiting is not None:
+        code = getattr(awaiting, "cr_code", None) or getattr(awaiting, "gi_code", None)
+        if code is None:
+            break
+        names.append(code.co_qualname)
+        awaiting = getattr(awaiting, "cr_await", None) or getattr(awaiting, "gi_yieldfrom", None)
+    return names
+
+
+def test_a_reader_parked_on_wait_holds_no_frame_of_the_inbox_and_wakes_on_the_next_message() -> None:
+    seen: dict[str, object] = {}
+
+    async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
+        inbox: Inbox[str] = Inbox()
+
+        async def reader() -> None:
+            await inbox.wait()
+            seen["woken"] = (clock.now(), inbox.receive_nowait(), len(inbox))
+
+        nursery.start_soon(reader, name="reader")
+        await clock.sleep(1.0)
+        (task,) = [child for child in nursery.child_tasks if child.name == "reader"]
+        seen["stack"] = _parked_stack(task)
+        clock.call_at(5.0, inbox.send_nowait, "offer")
+        await clock.sleep(6.0)
+
+    trio.run(_with_clock, body)
+    # A million idle droplets park like this: every frame on the stack is memory each one keeps.
+    stack = seen["stack"]
+    assert isinstance(stack, list) and stack[0].endswith("reader")
+    assert not any(name.startswith("Inbox.") for name in stack), stack
+    assert seen["woken"] == (5.0, "offer", 0)
