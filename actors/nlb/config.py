@@ -58,7 +58,8 @@ class NlbConfig:
     failover_threshold: float = attrs.field(default=0.5, validator=[ge(0), le(1)])
     # Healthy fraction at or above which a failed-over node goes back into DNS.
     failover_restore_threshold: float = attrs.field(default=0.75, validator=[ge(0), le(1)])
-    # The fix for the incident's NLB cascade: no health checks before propagation.
+    # The fix for the incident's NLB cascade: a new instance goes into service (and is health-checked)
+    # only once its network state has fully propagated; the target it replaces serves until then.
     wait_for_propagation: bool = False
     velocity_control: VelocityControlConfig = attrs.Factory(VelocityControlConfig)
     # Span over which health transitions are counted for the flapping alarm.
