@@ -19,6 +19,7 @@ SMALL = {
     "sweep": ["sweep", "--grid", "dns.race_fix=true,false", "--seeds", "0..0", "--duration", "10m", "--workers", "1"],
     "keys": ["keys", "dwfm."],
     "bench": ["bench", "--sizes", "20", "--duration", "2m", "--skip-incident"],
+    "compare": ["compare", "--fix", "race-fix", "--seeds", "0..0", "--duration", "10m", "--workers", "1"],
 }
 
 
@@ -29,7 +30,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _needs_out(command: str, out: Path) -> list[str]:
-    return ["--out", str(out)] if command == "sweep" else []
+    return ["--out", str(out)] if command in ("sweep", "compare") else []
 
 
 @pytest.mark.parametrize("command", list(SMALL))
@@ -48,6 +49,7 @@ def test_quiet_keeps_only_the_essential_lines_in_every_subcommand(command: str, 
         "sweep": lambda line: line.startswith("Sweep:"),
         "keys": lambda line: line.startswith("dwfm.") and " " not in line,
         "bench": lambda line: line.split()[0] == "20",
+        "compare": lambda line: not (line.startswith("Compare: ") and " -> " in line),  # the tables, not the files
     }[command]
     assert all(essential(line) for line in quiet_lines), quiet.stdout
     assert "sweep [" not in quiet.stderr, "no progress bar under -q"
