@@ -11,6 +11,8 @@ import json
 import os
 import socket
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -114,3 +116,19 @@ def test_a_socket_is_refused_up_front_in_one_line(tmp_path: Path, capsys: pytest
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--report" in err[0] and "is a socket" in err[0]
     assert stat.S_ISSOCK(path.lstat().st_mode)
+
+
+@pytest.mark.parametrize("command", [["run", "--duration", "1m"], ["keys", "dwfm."]], ids=["run", "keys"])
+def test_a_full_standard_output_is_one_line_exit_1_and_the_report_is_kept(tmp_path: Path, command: list[str]) -> None:
+    report = tmp_path / "r.json"
+    extra = ["--report", str(report)] if command[0] == "run" else []
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "emulator", *command, *extra], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "outage-emulator: cannot write to standard output: No space left on device"
+    ]
+    if extra:
+        assert json.loads(report.read_text())["completed"] is True, "the files are written before the text"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
+import errno
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -18,7 +18,14 @@ from typing import TextIO
 from emulator.cli.compare import add_compare_parser, command_compare
 from emulator.cli.keys import add_keys_parser, command_keys
 from emulator.cli.options import Parser, add_output_style, add_world_options, speed, subcommand
-from emulator.cli.output import PROG, configure_logging, print_aws_comparison, print_summary, print_timeline
+from emulator.cli.output import (
+    PROG,
+    configure_logging,
+    print_aws_comparison,
+    print_summary,
+    print_timeline,
+    stream_to_devnull,
+)
 from emulator.cli.paths import STDOUT, check_output
 from emulator.cli.replay import add_replay_parsers, command_diff, command_replay, reproduce_command
 from emulator.cli.run_outputs import (
@@ -152,6 +159,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader went away (| head): end quietly, as other command-line tools do.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        stream_to_devnull(sys.stdout)
         return 0
+    except OSError as exc:
+        if exc.errno not in STDOUT_FULL:
+            raise
+        # Files were written first (they report their own failures), so only the
+        # printed text is lost: one line, exit 1, and no second error at exit.
+        stream_to_devnull(sys.stdout)
+        print(f"{PROG}: cannot write to standard output: {exc.strerror}", file=sys.stderr)
+        return 1
+
+
+# Errors a write to a full or failing standard output raises; the run's files report their own.
+STDOUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO})

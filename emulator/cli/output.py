@@ -7,15 +7,23 @@ print the same things the same way.
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
 from emulator.kernel.durations import format_duration
 from emulator.world.aws_timeline import annotate
 
-__all__ = ["PROG", "configure_logging", "print_aws_comparison", "print_summary", "print_timeline"]
+__all__ = [
+    "PROG",
+    "configure_logging",
+    "print_aws_comparison",
+    "print_summary",
+    "print_timeline",
+    "stream_to_devnull",
+]
 
 PROG = "outage-emulator"
 
@@ -24,6 +32,17 @@ def _stderr_logger(*_: object) -> structlog.PrintLogger:
     """A logger on whatever ``sys.stderr`` is when the event is logged, not when logging was set up
     (a caller that swaps stderr, as a test harness does, must not leave logs writing to a closed file)."""
     return structlog.PrintLogger(sys.stderr)
+
+
+def stream_to_devnull(stream: TextIO) -> None:
+    """Point ``stream``'s file at /dev/null: its reader went away (| head) or it is full.
+
+    What is left in its buffer, flushed at exit, then goes nowhere instead of
+    raising a second time.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)
 
 
 def configure_logging(log_format: str, quiet: bool) -> None:

@@ -10,11 +10,11 @@ reads as a history. Which figures, and why they are the report's, is
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from emulator.cli.output import stream_to_devnull
 from emulator.cli.status_fields import format_status, status_figures
 
 if TYPE_CHECKING:
@@ -52,9 +52,7 @@ class StatusLine:
             stream.flush()
         except BrokenPipeError:
             self.reader_gone = True
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, stream.fileno())
-            os.close(devnull)
+            stream_to_devnull(stream)
             return len(text)
         return written
 
