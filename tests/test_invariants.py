@@ -98,21 +98,34 @@ def test_the_cli_exits_1_writes_the_partial_report_and_prints_a_replay_that_brea
     assert "invariant leases_sum_to_the_fleet broken at virtual time 660.000 s" in again and "(seed 3)" in again
 
 
+def _two_reports(tmp_path: Path, common: list[str], knob: str) -> tuple[Path, Path]:
+    """The same run twice, the second with one ``--set`` more: (its report, the other's)."""
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    assert main([*common, "--report", str(first)]) == 0
+    assert main([*common, "--set", knob, "--report", str(second)]) == 0
+    return first, second
+
+
+def _first_divergence(first: Path, second: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """``diff``'s two lines for the first divergent event (one per report)."""
+    capsys.readouterr()
+    assert main(["diff", str(first), str(second)]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("  #")]
+    assert "first divergent event" in out and len(lines) == 2, out
+    return lines
+
+
 def test_replay_confirms_a_report_and_diff_names_the_first_divergent_event(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first, second = tmp_path / "a.json", tmp_path / "b.json"
     common = ["run", "-q", "--seed", "2", "--duration", "40m", "--set", "ec2.droplets=300"]
-    assert main([*common, "--report", str(first)]) == 0
-    assert main([*common, "--set", "dns.route53.transaction_median_s=0.7", "--report", str(second)]) == 0
+    first, second = _two_reports(tmp_path, common, "dns.route53.transaction_median_s=0.7")
     capsys.readouterr()
     assert main(["replay", str(first)]) == 0
     assert "replay matches: trace_hash" in capsys.readouterr().out
-    assert main(["diff", str(first), str(second)]) == 0
-    out = capsys.readouterr().out
-    assert "first divergent event" in out
-    lines = [line for line in out.splitlines() if line.startswith("  #")]
-    assert len(lines) == 2 and lines[0].split()[0] == lines[1].split()[0]  # the same event number
+    lines = _first_divergence(first, second, capsys)
+    assert lines[0].split()[0] == lines[1].split()[0]  # the same event number
     assert lines[0].split(": ", 1)[1] != lines[1].split(": ", 1)[1]
 
 
@@ -131,15 +144,8 @@ def test_phases_tracked_as_milestones_come_match_phases_read_off_the_whole_timel
 def test_diff_of_two_runs_one_dwfm_knob_apart_names_the_first_divergent_dwfm_event(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    first, second = tmp_path / "ttl30m.json", tmp_path / "ttl20m.json"
     common = ["run", "-q", "--seed", "1", "--duration", "90m", "--set", "ec2.droplets=300"]
-    assert main([*common, "--report", str(first)]) == 0
-    assert main([*common, "--set", "dwfm.lease_ttl_s=20m", "--report", str(second)]) == 0
-    capsys.readouterr()
-    assert main(["diff", str(first), str(second)]) == 0
-    out = capsys.readouterr().out
-    lines = [line for line in out.splitlines() if line.startswith("  #")]
-    assert "first divergent event" in out and len(lines) == 2, out
+    lines = _first_divergence(*_two_reports(tmp_path, common, "dwfm.lease_ttl_s=20m"), capsys)
     # Everything before it (the DNS race, DynamoDB's errors) is the same: the first
     # difference is DWFM's, where a shorter lease is found lapsed sooner.
     actors = {line.split(": ", 1)[1].split("|")[1] for line in lines}
