@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Any
 
 from emulator.config.loading import build_config
@@ -19,6 +21,21 @@ def run(scenario: str = "incident", seed: int = 0, faults: tuple[str, ...] = (),
     ]
     name, config = build_config(scenario, pairs, faults)
     return run_world(config, seed=seed, scenario=name).report
+
+
+def shared_run(scenario: str = "incident", seed: int = 0, faults: tuple[str, ...] = (), **sets: Any) -> dict[str, Any]:
+    """:func:`run`, but a world that several tests of one process read is run once.
+
+    A seed replays a run exactly, so the second test asking for the same world
+    would only spend its seconds to get the same report. Each caller gets its
+    own copy, so no test can change what another one reads.
+    """
+    return copy.deepcopy(_run_once(scenario, seed, faults, tuple(sorted(sets.items()))))
+
+
+@functools.cache
+def _run_once(scenario: str, seed: int, faults: tuple[str, ...], sets: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    return run(scenario, seed, faults, **dict(sets))
 
 
 def first(report: dict[str, Any], event: str) -> float | None:

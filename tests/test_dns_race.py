@@ -7,7 +7,7 @@ import collections
 
 import pytest
 
-from tests.helpers import DNS_ONLY, first, run
+from tests.helpers import DNS_ONLY, first, run, shared_run
 
 HOUR = 3600.0
 
@@ -15,7 +15,7 @@ HOUR = 3600.0
 def test_incident_race_emerges_within_the_hour_for_most_seeds_at_different_times() -> None:
     onsets = []
     for seed in range(100, 120):
-        report = run("incident", seed, run__duration_s=HOUR, operator__enabled=False, **DNS_ONLY)
+        report = shared_run("incident", seed, run__duration_s=HOUR, operator__enabled=False, **DNS_ONLY)
         if report["dns"]["race_occurred"]:
             onsets.append(report["dns"]["first_empty_at"])
     assert len(onsets) >= 14, f"race in only {len(onsets)} of 20 seeds"
@@ -26,7 +26,7 @@ def test_incident_race_emerges_within_the_hour_for_most_seeds_at_different_times
 def test_in_most_races_the_late_enactor_lost_locks_and_backed_off_in_that_pass() -> None:
     details = []
     for seed in range(100, 110):
-        report = run("incident", seed, run__duration_s=HOUR, operator__enabled=False, **DNS_ONLY)
+        report = shared_run("incident", seed, run__duration_s=HOUR, operator__enabled=False, **DNS_ONLY)
         details += report["dns"]["race_details"]
     assert len(details) >= 6
     contended = [d for d in details if d["lock_conflicts"] > 0 and d["backoff_s"] > 0]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from actors.ec2.config import DwfmConfig
-from tests.helpers import first, run
+from tests.helpers import first, run, shared_run
 
 # A small fleet with a proportionally small DWFM (capacity 6 items/s; K = 4 x
 # 60 / 2 = 120 items per host and timeout, so 333 droplets per host are beyond
@@ -36,7 +36,7 @@ def _capacity_per_s(report: dict[str, Any]) -> float:
 
 
 def _throttled_recovery_seconds() -> float:
-    report = run("healthy", 1, LONG_FAULT, run__duration_s=3600, dwfm__throttle__enabled=True, **SMALL)
+    report = shared_run("healthy", 1, LONG_FAULT, run__duration_s=3600, dwfm__throttle__enabled=True, **SMALL)
     seconds = report["dwfm"]["lease_recovery_seconds"]
     assert seconds is not None
     return float(seconds)
@@ -68,7 +68,7 @@ def test_a_fault_shorter_than_the_lease_ttl_expires_no_lease_and_causes_no_colla
 
 
 def test_queue_size_throttling_recovers_every_lease_within_twice_expired_over_capacity() -> None:
-    report = run("healthy", 1, LONG_FAULT, run__duration_s=3600, dwfm__throttle__enabled=True, **SMALL)
+    report = shared_run("healthy", 1, LONG_FAULT, run__duration_s=3600, dwfm__throttle__enabled=True, **SMALL)
     dwfm = report["dwfm"]
     assert dwfm["collapse"] is False
     assert dwfm["leases_not_active_at_end"] == 0
@@ -129,7 +129,7 @@ def test_dwfm_recovery_suite_fleet_wide_lease_loss_recovers_in_bounded_time(drop
 
 
 def test_launches_fail_with_insufficient_capacity_while_leases_are_expired_then_succeed() -> None:
-    report = run("healthy", 1, LONG_FAULT, run__duration_s=3600, dwfm__throttle__enabled=True, **SMALL)
+    report = shared_run("healthy", 1, LONG_FAULT, run__duration_s=3600, dwfm__throttle__enabled=True, **SMALL)
     failing_from = first(report, "ec2_insufficient_capacity_start")
     recovered = first(report, "dwfm_leases_recovered")
     succeeding = first(report, "ec2_launches_succeeding_again")
