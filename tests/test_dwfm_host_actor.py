@@ -12,6 +12,7 @@ import random
 from typing import Any
 
 import trio
+import trio.testing
 
 from actors.dynamodb.messages import Outcome
 from actors.ec2.config import DwfmConfig
@@ -58,6 +59,27 @@ def test_admission_control_refuses_requests_once_the_queue_is_at_its_limit() -> 
     assert stats.work[WorkOutcome.REJECTED] == 3
     assert list(intake.returned) == [2, 3, 4], "refused droplets wait for the host to offer again"
     assert stats.leases[0][LeaseState.EXPIRED] == 3
+
+
+def test_a_request_handed_to_a_parked_worker_counts_as_in_service_before_the_worker_runs() -> None:
+    """Between the hand-off and the worker's next step the request is in no queue: a soak's
+    real-time checker can look right then, and the accounting must still find it."""
+    stats = DwfmStats()
+    stats.leases[0][LeaseState.REESTABLISHING] = 1
+    intake = WorkIntake(
+        "host", 0, stats, clock=VirtualClock(), rng=random.Random(1), config=DwfmConfig(), max_queue=None
+    )
+    seen: dict[str, int] = {}
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(intake.take)
+            await trio.testing.wait_all_tasks_blocked()  # the worker is parked
+            assert intake.send_nowait(ReestablishLease(7, 0, 10.0, Reply()))
+            seen.update(admitted=stats.admitted, queued=intake.depth(), in_service=stats.in_service)
+
+    trio.run(main)
+    assert seen == {"admitted": 1, "queued": 0, "in_service": 1}
 
 
 def _host(

@@ -277,7 +277,6 @@ class DwfmHost:
         rate = 1.0 / config.work_service_s
         while True:
             request = await intake.take()
-            stats.in_service += 1
             depth = intake.depth()
             stats.queue_depths[self.name] = depth
             if self._reachable and (self._waiting or self.intake.returned):

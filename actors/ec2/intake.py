@@ -107,9 +107,10 @@ class WorkIntake:
         return len(self._queue)
 
     async def take(self) -> ReestablishLease:
-        """A worker's next request: the oldest, or the newest while overloaded; parks when empty."""
+        """A worker's next request, counted in service: the oldest, or the newest while overloaded; parks when empty."""
         queue = self._queue
         if queue:
+            self._stats.in_service += 1
             return queue.pop() if len(queue) > self._lifo_over else queue.popleft()
         task = current_task()
         self._workers.append(task)
@@ -164,6 +165,9 @@ class WorkIntake:
             self._tokens -= 1
         stats.admitted += 1
         if self._workers:
+            # In service from the hand-off on, not from when the worker next runs: in between,
+            # the request is in no queue, and the accounting invariant must still find it.
+            stats.in_service += 1
             reschedule(self._workers.popleft(), outcome.Value(request))
             return True
         queue.append(request)
