@@ -7,7 +7,8 @@ import time
 import pytest
 import trio
 
-from emulator.kernel.clock import RealtimeClock, VirtualClock
+from emulator.kernel.clock import VirtualClock
+from emulator.kernel.realtime_clock import RealtimeClock
 
 
 async def _with_clock(clock, body):  # type: ignore[no-untyped-def]
@@ -110,3 +111,58 @@ def test_realtime_time_stands_until_the_world_begins_and_after_it_freezes() -> N
 def test_realtime_clock_rejects_non_positive_speed() -> None:
     with pytest.raises(ValueError, match="speed"):
         RealtimeClock(speed=0)
+
+
+class _RoundCounter(trio.abc.Instrument):
+    """Counts Trio's scheduler rounds: one I/O wait per round."""
+
+    def __init__(self) -> None:
+        self.rounds = 0
+
+    def before_io_wait(self, timeout: float) -> None:
+        self.rounds += 1
+
+
+def _sleepers_and_callbacks(hooked: bool) -> tuple[list[tuple[str, float]], int]:
+    """Fifty sleepers and ten callbacks at sixty distinct instants, under either driver."""
+    clock, woke, counter = VirtualClock(), [], _RoundCounter()
+
+    async def sleeper(index: int) -> None:
+        await clock.sleep(1.5 * index + 0.25)
+        woke.append((f"task {index}", clock.now()))
+
+    async def body() -> None:
+        for index in range(10):
+            clock.call_at(100.0 + index, lambda index=index: woke.append((f"callback {index}", clock.now())))
+        async with trio.open_nursery() as nursery:
+            for index in range(50):
+                nursery.start_soon(sleeper, index)
+        await clock.sleep(200)
+
+    trio.run(_with_clock, clock, body, clock=clock.trio_clock() if hooked else None, instruments=[counter])
+    return woke, counter.rounds
+
+
+def test_trio_s_idle_hook_wakes_the_same_tasks_at_the_same_times_with_a_round_fewer_per_instant() -> None:
+    hooked, hooked_rounds = _sleepers_and_callbacks(hooked=True)
+    driven, driven_rounds = _sleepers_and_callbacks(hooked=False)
+    assert hooked == driven
+    assert len({t for _, t in hooked}) == 60
+    # The driver task's own round at each of the 61 instants (the last sleep's included) is gone.
+    assert hooked_rounds <= driven_rounds - 61, (hooked_rounds, driven_rounds)
+
+
+def test_a_timer_callback_that_raises_under_trio_s_idle_hook_fails_the_run_with_its_error() -> None:
+    clock = VirtualClock()
+
+    def explode() -> None:
+        raise ValueError("a callback's bug")
+
+    async def body() -> None:
+        clock.call_at(5, explode)
+        await clock.sleep(10)
+
+    with pytest.raises(BaseExceptionGroup) as caught:
+        trio.run(_with_clock, clock, body, clock=clock.trio_clock())
+    assert caught.group_contains(ValueError, match="a callback's bug")
+    assert clock.now() == 5.0, "time stops where the callback failed"

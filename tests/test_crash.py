@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import actors.dns.planner as planner_module
+import actors.dns.route53 as route53_module
 from emulator.cli.main import main
 
 
@@ -35,3 +36,23 @@ def test_a_crashing_planner_is_named_with_its_virtual_time_and_seed(
     assert report["completed"] is False and report["seed"] == 4
     assert "planner" in report["crashed_actor"]
     assert report["virtual_seconds"] == pytest.approx(30.0)
+
+
+def test_a_crash_in_a_timer_callback_names_its_actor_and_saves_the_partial_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Route 53 ends each transaction in a clock callback, which runs inside Trio's idle hook."""
+
+    def commit_fails(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("change batch rejected")
+
+    monkeypatch.setattr(route53_module.DnsStore, "commit", commit_fails)
+    report_path = tmp_path / "partial.json"
+    code = main(["run", "--seed", "2", "--duration", "1h", "--report", str(report_path), "-q"])
+    err = capsys.readouterr().err
+    assert code == 1
+    (line,) = [line for line in err.splitlines() if "crashed" in line]
+    assert re.search(r"route53\S* crashed at virtual time [0-9.]+ s \(seed 2\).*change batch rejected", line), line
+    report = json.loads(report_path.read_text())
+    assert report["completed"] is False and "route53" in report["crashed_actor"]
+    assert 0 < report["virtual_seconds"] < 60

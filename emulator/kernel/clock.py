@@ -10,24 +10,32 @@ due at the same instant in one batch.
 Two modes share the heap and differ only in how the driver waits:
 
 * :class:`VirtualClock` jumps straight to the next deadline as soon as every
-  task in the run is blocked (``wait_all_tasks_blocked``), so a run goes as
-  fast as the CPU allows and is reproducible.
-* :class:`RealtimeClock` waits on Trio's real clock, ``speed`` virtual
-  seconds per wall second, for soak runs with live dashboards.
+  task in the run is blocked, so a run goes as fast as the CPU allows and is
+  reproducible. Run under ``trio.run(..., clock=virtual.trio_clock())``, it
+  learns that the run is idle from Trio's own loop and wakes the next
+  instant's tasks right there, without a scheduler round for a driver task
+  (that round was a quarter of a healthy run's rounds). Without that clock,
+  e.g. in a test's own ``trio.run``, its driver task waits for idle with
+  ``wait_all_tasks_blocked`` instead.
+* :class:`~emulator.kernel.realtime_clock.RealtimeClock` waits on Trio's
+  real clock, ``speed`` virtual seconds per wall second, for soak runs with
+  live dashboards.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import outcome
 import trio
 import trio.testing
 from trio.lowlevel import Abort, Task, current_task, reschedule, wait_task_rescheduled
 
-__all__ = ["Clock", "RealtimeClock", "TimerHandle", "VirtualClock"]
+__all__ = ["Clock", "TimerHandle", "VirtualClock"]
 
 # Heap entry layout, a list for speed: [deadline, seq, task, callback, alive, args].
 _DEADLINE, _SEQ, _TASK, _CALLBACK, _ALIVE, _ARGS = range(6)
@@ -121,6 +129,14 @@ class Clock:
         if not self._pushed.is_set():
             self._pushed.set()
 
+    def _head_deadline(self) -> float | None:
+        """The heap's first deadline, even a cancelled one's (no pops: for a quick bound)."""
+        if not self._heap:
+            return None
+        deadline = self._heap[0][_DEADLINE]
+        assert isinstance(deadline, float)
+        return deadline
+
     def _next_deadline(self) -> float | None:
         heap = self._heap
         while heap and not heap[0][_ALIVE]:
@@ -165,90 +181,88 @@ class VirtualClock(Clock):
     def __init__(self, start: float = 0.0) -> None:
         super().__init__()
         self._now = float(start)
+        # The driver task while Trio's loop hands this clock its idle moments (see trio_clock).
+        self._hooked_driver: Task | None = None
 
     def now(self) -> float:
         return self._now
 
+    def trio_clock(self) -> trio.abc.Clock:
+        """The clock to give ``trio.run``: it tells this one whenever the run is idle."""
+        return _IdleJumpingClock(self)
+
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """The driver: wait until every task is blocked, then jump and wake."""
         task_status.started()
+        trio_clock = trio.lowlevel.current_clock()
+        if isinstance(trio_clock, _IdleJumpingClock) and trio_clock.virtual is self:
+            await self._stand_by_while_trio_jumps()
+            return
         while True:
             await trio.testing.wait_all_tasks_blocked()
             deadline = self._next_deadline()
             if deadline is None:
                 await self._wait_for_timers()
                 continue
-            if deadline > self._now:
-                self._now = deadline
-            self._fire_due(self._now)
+            self._jump_to(deadline)
 
+    def _jump_to(self, deadline: float) -> None:
+        if deadline > self._now:
+            self._now = deadline
+        self._fire_due(self._now)
 
-class RealtimeClock(Clock):
-    """Virtual time that follows the wall clock, ``speed`` times faster."""
+    async def _stand_by_while_trio_jumps(self) -> None:
+        """Park until cancelled, or until a timer's callback raised: then raise it here.
 
-    def __init__(self, speed: float = 1.0, start: float = 0.0) -> None:
-        super().__init__()
-        if speed <= 0:
-            raise ValueError(f"speed must be > 0, got {speed}")
-        self.speed = float(speed)
-        self._virtual_origin = float(start)
-        self._real_origin: float | None = None
-        self._begun = trio.Event()
-        self._wake_scope: trio.CancelScope | None = None
-        # How far behind its timers the world fell (virtual seconds): a world
-        # too big for its speed cannot keep up, and the user must be told.
-        self.max_lag_s = 0.0
-
-    def now(self) -> float:
-        if self._real_origin is None:
-            return self._virtual_origin
-        return self._virtual_origin + (trio.current_time() - self._real_origin) * self.speed
-
-    def _real_time_of(self, deadline: float) -> float:
-        assert self._real_origin is not None
-        return self._real_origin + (deadline - self._virtual_origin) / self.speed
-
-    def _earliest_changed(self) -> None:
-        super()._earliest_changed()
-        scope = self._wake_scope
-        if scope is not None and self._heap and self._real_origin is not None:
-            deadline = self._heap[0][_DEADLINE]
-            assert isinstance(deadline, float)
-            scope.deadline = min(scope.deadline, self._real_time_of(deadline))
-
-    def begin(self) -> None:
-        """Let time flow from now on.
-
-        Until then it stands at its start, so that building the world (tens of
-        thousands of tasks taking their first step) costs no virtual time: at
-        a high ``speed`` it would otherwise eat the first minutes of the run.
+        The callbacks run inside Trio's loop, where an exception would be Trio's
+        internal error; handed to this task, it fails the run like any actor's.
         """
-        if not self._begun.is_set():
-            self._real_origin = trio.current_time()
-            self._begun.set()
+        self._hooked_driver = current_task()
 
-    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        task_status.started()
-        await self._begun.wait()
-        try:
-            while True:
-                deadline = self._next_deadline()
-                if deadline is None:
-                    await self._wait_for_timers()
-                    continue
-                with trio.CancelScope(deadline=self._real_time_of(deadline)) as scope:
-                    self._wake_scope = scope
-                    await trio.sleep_forever()
-                self._wake_scope = None
-                now = self.now()
-                self.max_lag_s = max(self.max_lag_s, now - deadline)
-                self._fire_due(now)
-        finally:
-            # Freeze time where the run stopped: the report is built after
-            # trio.run has returned, where Trio's clock can no longer be read.
-            self.freeze(self.now())
+        def abort(_: object) -> Abort:
+            self._hooked_driver = None  # the run is over: time stands still
+            return Abort.SUCCEEDED
 
-    def freeze(self, at: float) -> None:
-        """Stop time at ``at``: the run is over, and its tear-down takes no virtual time."""
-        if self._real_origin is not None:
-            self._virtual_origin, self._real_origin = at, None
+        await wait_task_rescheduled(abort)
+
+    def jump_if_idle(self) -> bool:
+        """Trio found nothing runnable: move to the next instant; False if there is none."""
+        jumped = False
+        while self._hooked_driver is not None:
+            deadline = self._next_deadline()
+            if deadline is None:
+                return jumped
+            try:
+                self._jump_to(deadline)
+            except BaseException as error:  # every error goes to the driver: none is lost
+                driver, self._hooked_driver = self._hooked_driver, None
+                reschedule(driver, outcome.Error(error))
+                return True
+            jumped = True
+            # Callbacks that woke nobody (a timer that only counts): still idle, so on to the next instant.
+            if trio.lowlevel.current_statistics().tasks_runnable:
+                return True
+        return jumped
+
+
+class _IdleJumpingClock(trio.abc.Clock):
+    """Trio's clock for a virtual run: real time, and a hook into Trio's idle moments.
+
+    Trio asks its clock how long it may sleep only when no task is runnable;
+    that is exactly when the virtual clock may jump, so it jumps there and
+    Trio does not sleep (the woken tasks run in the very next batch).
+    """
+
+    def __init__(self, virtual: VirtualClock) -> None:
+        self.virtual = virtual
+
+    def start_clock(self) -> None:
+        pass
+
+    def current_time(self) -> float:
+        return time.perf_counter()
+
+    def deadline_to_sleep_time(self, deadline: float) -> float:
+        if self.virtual.jump_if_idle():
+            return 0.0
+        return deadline - time.perf_counter()

@@ -15,7 +15,8 @@ import attrs
 import trio
 
 from emulator.config.tree import Config
-from emulator.kernel.clock import Clock, RealtimeClock, VirtualClock
+from emulator.kernel.clock import Clock, VirtualClock
+from emulator.kernel.realtime_clock import RealtimeClock
 from emulator.world.crash import crashed_actor, innermost_error
 from emulator.world.invariants import InvariantViolated
 from emulator.world.report import build_report
@@ -64,7 +65,8 @@ def run_world(
     world = World(config, seed, make_clock(clock_mode, speed))
     started = time.perf_counter()
     try:
-        trio.run(world.run, observers)
+        clock = world.clock
+        trio.run(world.run, observers, clock=clock.trio_clock() if isinstance(clock, VirtualClock) else None)
     except KeyboardInterrupt:
         raise
     except Exception as exc:

@@ -26,8 +26,9 @@ from actors.operator.stats import OperatorStats
 from actors.operator.throttle_runbook import run_throttle_relaxation
 from emulator.config.loading import ConfigError
 from emulator.config.tree import Config
-from emulator.kernel.clock import Clock, RealtimeClock, VirtualClock
+from emulator.kernel.clock import Clock, VirtualClock
 from emulator.kernel.determinism import actor_rng, seed_trio_scheduler
+from emulator.kernel.realtime_clock import RealtimeClock
 from emulator.kernel.trace import Trace
 from emulator.world.dns import AZS, DnsSide
 from emulator.world.ec2 import Fleet
