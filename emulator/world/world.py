@@ -17,7 +17,6 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 
 import trio
-import trio.testing
 
 from actors.operator.dns_runbook import run_dns_runbook
 from actors.operator.dwfm_runbook import run_dwfm_runbook
@@ -26,7 +25,7 @@ from actors.operator.stats import OperatorStats
 from actors.operator.throttle_runbook import run_throttle_relaxation
 from emulator.config.loading import ConfigError
 from emulator.config.tree import Config
-from emulator.kernel.clock import Clock, VirtualClock
+from emulator.kernel.clock import Clock, VirtualClock, wait_until_idle
 from emulator.kernel.determinism import actor_rng, seed_trio_scheduler
 from emulator.kernel.realtime_clock import RealtimeClock
 from emulator.kernel.trace import Trace
@@ -148,7 +147,7 @@ class World:
             start_invariant_checker(self.clock, self.config, self.metrics_snapshot)
             if isinstance(self.clock, RealtimeClock):
                 # Time starts once every actor has taken its first step.
-                await trio.testing.wait_all_tasks_blocked()
+                await wait_until_idle()
                 self.clock.begin()
             await self.clock.sleep_until(config.run.duration_s)
             self.finished = True
