@@ -8,6 +8,7 @@ answers) to show what its caching resolver asks, and when.
 from __future__ import annotations
 
 import random
+import signal
 from collections.abc import Awaitable, Callable
 
 import trio
@@ -164,3 +165,35 @@ def test_the_resolver_asks_route53_only_when_its_cache_expired_and_holds_empty_a
     failing = [t for t, outcome in outcomes if outcome is Outcome.UNRESOLVABLE]
     assert failing == [100.0 + 50.0 * i for i in range(18)]
     assert all(outcome is Outcome.OK for t, outcome in outcomes if t not in failing)
+
+
+def test_a_wait_for_capacity_shorter_than_the_clock_can_tell_still_moves_time_on() -> None:
+    """At a throughput so high that the wait for one item is below a float's resolution at this
+    time, the queued request must not wake at the same instant for ever (a livelock a generated
+    config found): it is answered at the next instant the clock can represent."""
+    config = ServiceConfig(capacity_items_per_s=1e300, burst_s=1e-300, max_backlog_items=20)
+
+    async def body(service: Service, nursery: trio.Nursery) -> None:
+        await service.clock.sleep(35.0)
+        for key in "ab":
+            service.send(nursery, key, 1)
+        await service.clock.sleep(1.0)
+
+    service = _within_wall_seconds(10, lambda: run_service(config, body))
+    assert [(key, outcome) for key, _, outcome in sorted(service.answers)] == [("a", Outcome.OK), ("b", Outcome.OK)]
+    assert all(35.0 <= at < 35.001 for _, at, _ in service.answers)
+
+
+def _within_wall_seconds(seconds: int, call: Callable[[], Service]) -> Service:
+    """``call()``, failed (not hung) if it spins past ``seconds`` of wall time."""
+
+    def give_up(*_: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s of wall time: a livelock")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(seconds)
+    try:
+        return call()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -18,6 +18,7 @@ EC2 stage still looks for them.)
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -99,7 +100,12 @@ class DynamoDBService:
     def _head_servable_at(self) -> float:
         self._refill()
         missing = self._needed(self._backlog[0].items) - self._tokens
-        return self._clock.now() + max(0.0, missing) / self._rate
+        now = self._clock.now()
+        if missing <= 0:
+            return now
+        # A wait below the clock's resolution at this time would wake at this same instant with
+        # nothing refilled, for ever: at least the next instant the clock can represent.
+        return max(now + missing / self._rate, math.nextafter(now, math.inf))
 
     def _arrive(self, request: DynamoDBRequest) -> None:
         self._refill()
