@@ -39,6 +39,8 @@ __all__ = ["Clock", "TimerHandle", "VirtualClock", "wait_until_idle"]
 # Heap entry layout, a list for speed: [deadline, seq, task, callback, alive, args].
 _DEADLINE, _SEQ, _TASK, _CALLBACK, _ALIVE, _ARGS = range(6)
 _NO_ARGS: tuple[object, ...] = ()
+# Instants whose callbacks woke no task that one idle moment may run through (see jump_if_idle).
+_JUMPS_PER_IDLE_MOMENT = 64
 
 
 async def wait_until_idle() -> None:
@@ -239,7 +241,10 @@ class VirtualClock(Clock):
     def jump_if_idle(self) -> bool:
         """Trio found nothing runnable: move to the next instant; False if there is none."""
         jumped = False
-        while self._hooked_driver is not None:
+        # A bound on the instants taken at once: Trio polls for I/O (a Ctrl-C) between idle moments.
+        for _ in range(_JUMPS_PER_IDLE_MOMENT):
+            if self._hooked_driver is None:
+                break
             deadline = self._next_deadline()
             if deadline is None:
                 return jumped
