@@ -26,18 +26,23 @@ from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models import prometheus as prometheus_model
 
-from metrics.schema import MetricSpec
+from metrics.schema import MetricSpec, spec
 
 __all__ = [
     "DATASOURCE",
     "DATASOURCE_VARIABLE",
+    "GREEN",
+    "GREY",
+    "ORANGE",
     "PER_VIRTUAL_SECOND",
     "RATE_INTERVAL",
+    "RED",
     "Panel",
     "Query",
     "alerts_table",
     "automatic_panel",
     "increase",
+    "metric_name",
     "on_off",
     "per_virtual_second",
     "quantiles",
@@ -51,8 +56,15 @@ RATE_INTERVAL = "$__rate_interval"
 VIRTUAL_TIME_METRIC = "emulator_virtual_time_seconds"
 PER_VIRTUAL_SECOND = "cps"  # Grafana's "counts per second"; the descriptions say *virtual* second
 
+RED, ORANGE, GREEN, GREY = "red", "orange", "green", "text"  # Grafana's colour names
+
 Query = tuple[str, str]  # (PromQL, legend)
 Panel = timeseries.Panel | statetimeline.Panel | stat.Panel | table.Panel
+
+
+def metric_name(metric: str) -> str:
+    """The metric's name, looked up so that a renamed metric fails here, at build time."""
+    return spec(metric).name
 
 
 def _by(labels: Sequence[str]) -> str:
