@@ -205,7 +205,11 @@ class VirtualClock(Clock):
         return _IdleJumpingClock(self)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """The driver: wait until every task is blocked, then jump and wake."""
+        """The driver: wait until every task is blocked, then jump and wake.
+
+        Under its own Trio clock (:meth:`trio_clock`) Trio's idle moments drive
+        time instead, and this task only stands by for a callback's error.
+        """
         task_status.started()
         trio_clock = trio.lowlevel.current_clock()
         if isinstance(trio_clock, _IdleJumpingClock) and trio_clock.virtual is self:
