@@ -23,7 +23,7 @@ from typing import Any
 from emulator.cli.options import add_output_style, duration, subcommand
 from emulator.config.loading import ConfigError, build_config, flatten_config
 from emulator.config.tree import Config
-from emulator.experiments.sweep_spec import flatten_outcomes
+from emulator.experiments.sweep_row import flatten_outcomes
 from emulator.kernel.trace import Trace
 from emulator.world.runner import RunFailed, run_world
 from emulator.world.world import World

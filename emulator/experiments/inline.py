@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from emulator.experiments.sweep_spec import RunTask, execute_run
+from emulator.experiments.sweep_row import execute_run
+from emulator.experiments.sweep_spec import RunTask
 
 if TYPE_CHECKING:
     from emulator.world.world import World

@@ -4,7 +4,7 @@ Executors: ``inline`` (one run after another in this process: one worker,
 debuggers work), ``local`` (a :class:`~concurrent.futures.ProcessPoolExecutor`
 with spawned workers: each run is CPU-bound Python, so processes, not threads)
 and ``dask`` (a Dask distributed cluster). Every executor feeds the same
-:func:`~emulator.experiments.sweep_spec.execute_run`, so rows do not depend on where a run
+:func:`~emulator.experiments.sweep_row.execute_run`, so rows do not depend on where a run
 ran. Rows are written as runs finish; Ctrl-C (or SIGTERM, see
 ``emulator.cli.signals``) cancels what is queued, stops the workers and keeps
 every finished row for the next resume. Workers die with their parent, even
@@ -31,7 +31,8 @@ import attrs
 from emulator.config.loading import ConfigError
 from emulator.experiments.inline import InlineExecutor
 from emulator.experiments.sweep_progress import Progress
-from emulator.experiments.sweep_spec import RunTask, SweepSpec, execute_run, validate
+from emulator.experiments.sweep_row import execute_run
+from emulator.experiments.sweep_spec import RunTask, SweepSpec, validate
 from emulator.experiments.sweep_store import ResultsStore
 from emulator.experiments.sweep_summary import CHAIN_OUTCOMES, summarise
 from emulator.world.report import write_report

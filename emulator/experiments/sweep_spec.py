@@ -14,24 +14,15 @@ run starts, so a typo in the last grid value cannot waste an hour of runs.
 from __future__ import annotations
 
 import itertools
-import logging
 import re
 import shlex
-import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
-import structlog
 
 from emulator.config.loading import LEAF_TYPES, ConfigError, build_config, parse_fault
 from emulator.kernel.clock import VirtualClock
 from emulator.kernel.durations import parse_duration
-from emulator.world.phases import phase_outcomes
-from emulator.world.runner import RunFailed, run_world
-
-if TYPE_CHECKING:
-    from emulator.world.world import Observer
 
 __all__ = [
     "FIXED_COLUMNS",
@@ -39,8 +30,6 @@ __all__ = [
     "GridAxis",
     "RunTask",
     "SweepSpec",
-    "execute_run",
-    "flatten_outcomes",
     "parse_grid",
     "parse_seeds",
     "run_command",
@@ -53,8 +42,6 @@ PROG = "outage-emulator"
 GRID_FAULT = "fault"
 # Columns of every row besides the grid values and the outcomes.
 FIXED_COLUMNS = ("seed", "status", "trace_hash", "error")
-# Report entries that describe the run rather than measure an outcome.
-_BOOKKEEPING = frozenset({"config", "timeline", "phases"})
 _SEEDS = re.compile(r"^\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?$")
 
 
@@ -254,56 +241,3 @@ def run_command(task: RunTask) -> str:
     for fault in task.faults:
         argv += ["--fault", fault]
     return shlex.join(argv)
-
-
-def flatten_outcomes(report: dict[str, Any]) -> dict[str, bool | int | float | None]:
-    """Every numeric, boolean or null field of every report section, as ``section.field``.
-
-    Generic on purpose: sections added to the report later (DWFM, EC2, NLB ...)
-    flow into the table, the summary and the plots without any change here.
-    """
-    flat: dict[str, bool | int | float | None] = {}
-
-    def walk(prefix: str, section: dict[str, Any]) -> None:
-        for name, value in section.items():
-            if isinstance(value, dict):
-                walk(f"{prefix}{name}.", value)
-            elif value is None or isinstance(value, (bool, int, float)):
-                flat[f"{prefix}{name}"] = value
-
-    for name, value in report.items():
-        if isinstance(value, dict) and name not in _BOOKKEEPING:
-            walk(f"{name}.", value)
-    return flat
-
-
-# Trio seeds its scheduler from one module-level generator (emulator.kernel.determinism):
-# two runs interleaved in threads of one process (a Dask worker with several
-# threads) would draw from it in turn and lose their determinism. One run at a
-# time per process keeps every row reproducible.
-_ONE_RUN_PER_PROCESS = threading.Lock()
-
-
-def execute_run(task: RunTask, observers: Sequence[Observer] = ()) -> dict[str, Any]:
-    """Run one task and return its row. Top level and import-light: spawn and Dask pickle it by name.
-
-    A run that fails (an actor crash, or anything else) becomes a ``failed``
-    row carrying its error, so one bad run never stops a sweep.
-    """
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
-    row: dict[str, Any] = dict(task.point)
-    row.update(seed=task.seed, status="ok", trace_hash="", error="")
-    try:
-        name, config = build_config(task.scenario, task.sets, task.faults)
-        with _ONE_RUN_PER_PROCESS:
-            report = run_world(config, seed=task.seed, scenario=name, observers=observers).report
-    except RunFailed as failure:
-        row.update(status="failed", trace_hash=failure.partial.get("trace_hash", ""), error=str(failure))
-        return row
-    except Exception as exc:
-        row.update(status="failed", error=f"internal error: {exc!r}")
-        return row
-    row["trace_hash"] = report["trace_hash"]
-    row.update(flatten_outcomes(report))
-    row.update(phase_outcomes(report))
-    return row
