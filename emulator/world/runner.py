@@ -16,6 +16,7 @@ import trio
 
 from emulator.config.tree import Config
 from emulator.kernel.clock import Clock, VirtualClock
+from emulator.kernel.collector import collector_for_a_run
 from emulator.kernel.realtime_clock import RealtimeClock
 from emulator.world.crash import crashed_actor, innermost_error
 from emulator.world.invariants import InvariantViolated
@@ -62,7 +63,15 @@ def run_world(
     observers: Sequence[Observer] = (),
 ) -> RunResult:
     """Build and run one world; raise :class:`RunFailed` with a partial report."""
-    world = World(config, seed, make_clock(clock_mode, speed))
+    with collector_for_a_run() as world_started:
+        world = World(config, seed, make_clock(clock_mode, speed))
+        # Due at once: it fires at the first moment no task can run, when the actors
+        # have taken their first steps, and freezes the built world (emulator.kernel.collector).
+        world.clock.call_at(world.clock.now(), world_started)
+        return _run(world, seed=seed, scenario=scenario, observers=observers)
+
+
+def _run(world: World, *, seed: int, scenario: str, observers: Sequence[Observer]) -> RunResult:
     started = time.perf_counter()
     try:
         clock = world.clock
