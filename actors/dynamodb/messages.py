@@ -10,12 +10,13 @@ A DWFM host's state checks of one tick travel as one request of many items.
 from __future__ import annotations
 
 import enum
+from typing import Protocol
 
 import attrs
 
 from emulator.kernel.mailbox import Reply
 
-__all__ = ["DynamoDBRequest", "Outcome"]
+__all__ = ["DynamoDBRequest", "Outcome", "Requester"]
 
 
 class Outcome(enum.Enum):
@@ -33,3 +34,12 @@ class DynamoDBRequest:
     key: str
     items: int
     reply: Reply[Outcome]
+
+
+class Requester(Protocol):
+    """What a caller needs of DynamoDB: one request of ``items`` reads/writes for ``key``.
+
+    :class:`actors.dynamodb.client.DynamoDBClient` is one; a test may pass its own.
+    """
+
+    async def request(self, key: str, items: int = 1) -> Outcome: ...

@@ -29,11 +29,11 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import trio
 
-from actors.dynamodb.messages import Outcome
+from actors.dynamodb.messages import Outcome, Requester
 from actors.ec2.intake import WorkIntake
 from actors.ec2.lease_book import LeaseBook
 from actors.ec2.messages import (
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from emulator.kernel.mailbox import Inbox
     from emulator.kernel.trace import Trace
 
-__all__ = ["DwfmHost", "DynamoDBClient"]
+__all__ = ["DwfmHost"]
 
 OPEN = ReestablishmentOpen()
 
@@ -75,12 +75,6 @@ def _first(waiting: dict[int, None], n: int) -> list[int]:
     return taken
 
 
-class DynamoDBClient(Protocol):
-    """What a host needs of DynamoDB: one request of ``items`` reads/writes."""
-
-    async def request(self, key: str, items: int = 1) -> Outcome: ...
-
-
 class DwfmHost:
     def __init__(
         self,
@@ -92,7 +86,7 @@ class DwfmHost:
         clock: Clock,
         rng: random.Random,
         config: DwfmConfig,
-        client: DynamoDBClient,
+        client: Requester,
         control: trio.MemoryReceiveChannel[HostControl],
         subscribers: Sequence[trio.MemorySendChannel[LeaseChanges]],
         stats: DwfmStats,

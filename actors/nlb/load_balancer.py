@@ -49,7 +49,7 @@ from actors.ec2.messages import InstanceLaunched, InstanceTerminated
 from actors.network.messages import PropagationProgress
 from actors.nlb.membership import Membership, Retired
 from actors.nlb.messages import CheckRequest, CheckResults, LoadBalancerTick, SetAutomaticFailover
-from actors.nlb.targets import Target, route_traffic
+from actors.nlb.targets import Target, account_traffic
 
 if TYPE_CHECKING:
     from actors.nlb.config import NlbConfig
@@ -124,7 +124,9 @@ class LoadBalancer:
             flapping = self._apply(results)
             now = self._clock.now()
             failovers = self._failover(now)
-            offered, errors = self._account_traffic(self._config.tick_s)
+            offered, errors = account_traffic(
+                self._groups, self._answered, self._config.traffic_fraction, self._config.tick_s, self._stats
+            )
             self._monitor.send_nowait(LoadBalancerTick(self.index, tick, offered, errors, flapping, failovers))
             tick += 1
             self._request_checks(tick)
@@ -286,19 +288,3 @@ class LoadBalancer:
         for az, (was, now) in enumerate(zip(self._answered, answered, strict=True)):
             nodes_in_dns[az] += now - was
         self._answered = list(answered)
-
-    # -- traffic ---------------------------------------------------------------------
-    def _account_traffic(self, seconds: float) -> tuple[float, float]:
-        """Connections offered and failed over the last ``seconds``, by cause; the capacity floor."""
-        stats, groups, answered = self._stats, self._groups, self._answered
-        capacity = sum(answered) / self._azs
-        if capacity < stats.min_capacity_fraction:
-            stats.min_capacity_fraction = capacity
-        traffic = self._config.traffic_fraction * sum(len(group) for group in groups)
-        dead, over = route_traffic(groups, answered, traffic)
-        causes = stats.connection_errors_by_cause
-        causes["no_connectivity"] += dead * seconds
-        causes["overflow"] += over * seconds
-        errors = dead + over
-        stats.connection_errors += errors * seconds
-        return traffic * seconds, errors * seconds

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from actors.network.messages import DATA_PLANE, FULLY_PROPAGATED
 
-__all__ = ["Target", "TargetGroup", "route_traffic"]
+if TYPE_CHECKING:
+    from actors.nlb.stats import NlbStats
+
+__all__ = ["Target", "TargetGroup", "account_traffic", "route_traffic"]
 
 
 class Target:
@@ -116,3 +120,24 @@ def route_traffic(groups: Sequence[TargetGroup], answered: Sequence[bool], traff
         dead += sent_to_dead
         over += max(0.0, share - sent_to_dead - working)
     return dead, over
+
+
+def account_traffic(
+    groups: Sequence[TargetGroup], answered: Sequence[bool], traffic_fraction: float, seconds: float, stats: NlbStats
+) -> tuple[float, float]:
+    """A load balancer's connections offered and failed over the last ``seconds``, into its ``stats``.
+
+    Counts the failures by cause and keeps the lowest share of its nodes DNS answered with (the
+    capacity floor). Its traffic is ``traffic_fraction`` of what its targets can carry.
+    """
+    capacity = sum(answered) / len(answered)
+    if capacity < stats.min_capacity_fraction:
+        stats.min_capacity_fraction = capacity
+    traffic = traffic_fraction * sum(len(group) for group in groups)
+    dead, over = route_traffic(groups, answered, traffic)
+    causes = stats.connection_errors_by_cause
+    causes["no_connectivity"] += dead * seconds
+    causes["overflow"] += over * seconds
+    errors = dead + over
+    stats.connection_errors += errors * seconds
+    return traffic * seconds, errors * seconds

@@ -20,9 +20,10 @@ from collections.abc import Callable, Sequence
 
 import trio
 
+from actors.dynamodb.messages import Requester
 from actors.ec2.collapse_monitor import run_collapse_monitor
 from actors.ec2.droplet import run_droplet
-from actors.ec2.dwfm_host import DwfmHost, DynamoDBClient
+from actors.ec2.dwfm_host import DwfmHost
 from actors.ec2.launcher import Launcher
 from actors.ec2.messages import (
     HostControl,
@@ -65,7 +66,7 @@ class Fleet:
         clock: Clock,
         rng: Callable[[str], random.Random],
         trace: Trace,
-        client: Callable[[str], DynamoDBClient],
+        client: Callable[[str], Requester],
     ) -> None:
         self._config = config
         self._azs = azs
