@@ -37,7 +37,8 @@ def test_while_a_world_runs_it_is_frozen_and_young_collections_are_rarer() -> No
     before = (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count())
     runner.run_world(_config(), seed=1, observers=[look])
     assert seen["enabled"] and seen["thresholds"][0] == RUN_GEN0_THRESHOLD
-    assert seen["frozen"] > 10_000, "the built world (300 droplets, their tasks and timers) sits in the permanent generation"
+    # The built world (300 droplets, their tasks and timers) sits in the permanent generation.
+    assert seen["frozen"] > 10_000
     assert (gc.isenabled(), gc.get_threshold(), gc.get_freeze_count()) == before
 
 
