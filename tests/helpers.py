@@ -10,7 +10,7 @@ from emulator.config.loading import build_config
 from emulator.world.runner import run_world
 
 # Tests about the DNS automation leave the EC2 fleet out: scale down, not out.
-DNS_ONLY = {"ec2__droplets": 0, "dwfm__hosts_per_az": 1, "dwfm__workers": 1, "dwfm__check_tick_s": 60}
+DNS_ONLY: dict[str, Any] = {"ec2__droplets": 0, "dwfm__hosts_per_az": 1, "dwfm__workers": 1, "dwfm__check_tick_s": 60}
 
 
 def run(scenario: str = "incident", seed: int = 0, faults: tuple[str, ...] = (), **sets: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,8 @@ def test_quiet_keeps_only_the_essential_lines_in_every_subcommand(command: str, 
     assert loud.returncode == 0 and quiet.returncode == 0, loud.stderr + quiet.stderr
     loud_lines, quiet_lines = loud.stdout.splitlines(), quiet.stdout.splitlines()
     assert 0 < len(quiet_lines) < len(loud_lines), (command, quiet.stdout)
-    summary = lambda line: line.startswith(("Summary:", "  "))  # noqa: E731 - the summary block
-    essential = {
+    summary: Callable[[str], bool] = lambda line: line.startswith(("Summary:", "  "))  # noqa: E731 - the summary block
+    essential: Callable[[str], bool] = {
         "run": summary,
         "soak": summary,
         "sweep": lambda line: line.startswith("Sweep:"),
@@ -135,7 +136,8 @@ def test_every_option_of_every_subcommand_has_help_text() -> None:
 
     parser = _parser()
     commands = next(action for action in parser._actions if action.dest == "command")
-    for name, sub in commands.choices.items():  # type: ignore[attr-defined]
+    assert isinstance(commands.choices, dict)
+    for name, sub in commands.choices.items():
         for action in sub._actions:
             if action.help == "==SUPPRESS==":
                 continue

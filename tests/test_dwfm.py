@@ -35,7 +35,7 @@ SHORT_FAULT = ("empty_record:2m:3m",)  # fault + negative TTL + 2 checks < lease
 def _capacity_per_s(report: dict[str, Any]) -> float:
     config = report["config"]
     hosts = 3 * config["dwfm.hosts_per_az"]
-    return hosts * config["dwfm.workers"] / config["dwfm.work_service_s"]
+    return float(hosts * config["dwfm.workers"] / config["dwfm.work_service_s"])
 
 
 def _throttled_recovery_seconds() -> float:

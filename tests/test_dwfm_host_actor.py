@@ -131,7 +131,7 @@ def _drain(channel: trio.MemoryReceiveChannel[LeaseChanges]) -> tuple[set[int], 
 
 # Two check ticks per interval and a lease TTL of 2.5 intervals: every lease
 # is found lapsed within the DynamoDB outage, and stays renewed after it.
-LAPSING = {"state_check_interval_s": 10.0, "check_tick_s": 5.0, "lease_ttl_s": 25.0}
+LAPSING: dict[str, Any] = {"state_check_interval_s": 10.0, "check_tick_s": 5.0, "lease_ttl_s": 25.0}
 OUTAGE_S = 40.0
 
 

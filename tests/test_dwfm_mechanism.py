@@ -75,7 +75,7 @@ def test_a_lease_out_of_retries_waits_for_its_next_state_check_so_capping_retrie
     assert once["collapse"] and never["collapse"]
 
 
-REMEDIES = {
+REMEDIES: dict[str, dict[str, Any]] = {
     "drop_expired_work": {"drop_expired_work": True},
     "lifo_under_overload": {"lifo_under_overload": True},
     "backoff": {"backoff": DwfmBackoffConfig(enabled=True)},

@@ -37,6 +37,9 @@ class _RecordingWork:
         assert self.clock is not None
         self.given_up.append((self.clock.now(), droplet))
 
+    def backoff_s(self, attempt: int) -> float:
+        return 0.0  # retries at once, as with DWFM's backoff off
+
 
 def test_a_droplet_offered_re_establishment_asks_once_and_stops_asking_once_granted() -> None:
     work, stats = _RecordingWork(), DwfmStats()

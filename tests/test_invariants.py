@@ -14,13 +14,14 @@ from emulator.config.loading import build_config
 from emulator.world.invariants import INVARIANTS, InvariantViolated, check
 from emulator.world.runner import RunFailed, run_world
 from emulator.world.world import World
-from metrics.schema import HistogramSnapshot
+from metrics.schema import HistogramSnapshot, Snapshot
 
 SMALL = ["ec2.droplets=300", "run.duration_s=1h"]
+SnapshotValue = float | dict[tuple[str, ...], float] | HistogramSnapshot
 
 
-def _snapshot(**changes: object) -> dict[str, object]:
-    base: dict[str, object] = {
+def _snapshot(**changes: SnapshotValue) -> Snapshot:
+    base: Snapshot = {
         "emulator_virtual_time_seconds": 60.0,
         "dwfm_leases": {("use1-az1", "active"): 200.0, ("use1-az1", "expired"): 100.0},
         "nlb_capacity_in_service_ratio": {("use1-az1",): 1.0},
@@ -46,7 +47,7 @@ def _snapshot(**changes: object) -> dict[str, object]:
         ("time_moves_forward", {"emulator_virtual_time_seconds": 30.0}),
     ],
 )
-def test_each_invariant_names_itself_when_its_law_breaks(name: str, broken: dict[str, object]) -> None:
+def test_each_invariant_names_itself_when_its_law_breaks(name: str, broken: dict[str, SnapshotValue]) -> None:
     _, config = build_config("incident", [("ec2.droplets", "300")])
     check(config, _snapshot(), None, 60.0)  # the base snapshot keeps every law
     check(config, _snapshot(), _snapshot(), 120.0)

@@ -93,7 +93,7 @@ def test_a_full_disk_mid_sweep_is_one_line_exit_1_and_leaves_no_torn_row(
 ) -> None:
     out = tmp_path / "sweep"
     argv = ["sweep", *TINY_ARGS, "--grid", "dns.enactor.stall_probability=0.001", "--seeds", "0..3", "-q"]
-    real_write_all = sweep_store.write_all
+    real_write_all = sweep_store.write_all  # type: ignore[attr-defined]  # the name the store calls
     rows_written: list[bytes] = []
 
     def fills_up_on_the_third_row(handle: int, data: bytes) -> None:
