@@ -58,7 +58,7 @@ AWS_MILESTONES: tuple[AwsMilestone, ...] = (
     AwsMilestone(
         "04:14", "DWFM throttled, hosts restarted", "operator_throttled_dwfm", ("operator.dwfm_action_delay_s",)
     ),
-    AwsMilestone("05:28", "every droplet leased again", "dwfm_leases_recovered"),
+    AwsMilestone("05:28", "every droplet leased again", "dwfm_leases_recovered", ("operator.dwfm_restart_interval_s",)),
     AwsMilestone("05:30", "NLB connection errors start", "nlb_connection_errors_start"),
     AwsMilestone("06:21", "propagation latency rises", "phase:network_backlog:start"),
     AwsMilestone("06:52", "NLB flapping detected", "operator_paged_nlb", ("operator.nlb_page_transitions_per_s",)),
