@@ -67,3 +67,10 @@ class NlbConfig:
     # Transitions past registration within that window that start the flapping alarm (it ends
     # under a quarter of this).
     flapping_transitions: int = attrs.field(default=40, validator=ge(1))
+    # Instrumentation, not behaviour: a tick's fleet-wide connection error rate over this fraction
+    # starts the customer-visible errors (the milestone).
+    errors_start_rate: float = attrs.field(default=0.05, validator=[gt(0), le(1)])
+    # Instrumentation: the errors end once every tick's rate stays under this fraction for errors_quiet_s.
+    errors_quiet_rate: float = attrs.field(default=0.005, validator=[gt(0), le(1)])
+    # Instrumentation: how long the rate stays under errors_quiet_rate before the errors end.
+    errors_quiet_s: float = attrs.field(default=300.0, validator=gt(0))

@@ -6,8 +6,9 @@ of a tick's reports are in, the monitor turns them into timeline milestones:
 * flapping starts when at least ``flapping_transitions`` transitions past
   registration happened in the last ``flapping_window_s``, and ends under a
   quarter of that;
-* connection errors start when a tick's fleet-wide error rate is over 5 %,
-  and end after five minutes under 0.5 %;
+* connection errors start when a tick's fleet-wide error rate is over
+  ``errors_start_rate`` (5 %), and end after ``errors_quiet_s`` (five
+  minutes) under ``errors_quiet_rate`` (0.5 %);
 * the first automatic AZ failover of the run.
 
 Reports are taken in load balancer order, so the result does not depend on
@@ -30,10 +31,6 @@ if TYPE_CHECKING:
     from emulator.kernel.trace import Trace
 
 __all__ = ["NlbMonitor"]
-
-ERRORS_START_RATE = 0.05
-ERRORS_QUIET_RATE = 0.005
-ERRORS_QUIET_S = 300.0
 
 
 class NlbMonitor:
@@ -103,14 +100,14 @@ class NlbMonitor:
             self._trace.milestone("nlb_flapping_end", "nlb-health-checks")
 
     def _watch_errors(self, now: float, errors: float, offered: float) -> None:
-        """Milestones for customer-visible error rates only: over 5 %, then quiet for five minutes."""
-        stats = self._stats
+        """Milestones for customer-visible error rates only: over the start rate, then quiet."""
+        stats, config = self._stats, self._config
         error_rate = errors / offered if offered else 0.0
-        if error_rate >= ERRORS_QUIET_RATE:
+        if error_rate >= config.errors_quiet_rate:
             self._last_errors_at = now
-        if error_rate > ERRORS_START_RATE and not self._erroring:
+        if error_rate > config.errors_start_rate and not self._erroring:
             self._erroring = stats.erroring = True
             self._trace.milestone("nlb_connection_errors_start", "nlb", error_rate=round(error_rate, 3))
-        elif self._erroring and now - self._last_errors_at >= ERRORS_QUIET_S:
+        elif self._erroring and now - self._last_errors_at >= config.errors_quiet_s:
             self._erroring = stats.erroring = False
             self._trace.milestone("nlb_connection_errors_end", "nlb")

@@ -62,6 +62,11 @@ class OperatorConfig:
     relax_stage_interval_s: float = calibrated(
         1800.0, "11:23 relaxing starts -> 13:50 EC2 fully recovered, over the doubling stages", positive=True
     )
+    # The launch limit is lifted once doubling takes it past this multiple of the customers' demand
+    # (ec2.launch_rate_per_s + ec2.retry_rate_per_s): with the stage interval, how many stages there are.
+    relax_lift_at_demand_multiple: float = calibrated(
+        4.0, "11:23 relaxing starts -> 13:50 EC2 fully recovered, the number of doubling stages", positive=True
+    )
     # NLB: disable automatic failover after flapping is seen (06:52 -> 09:36), re-enable later (14:09).
     # Flapping, as the metrics show it: target health transitions faster than
     # this rate over the window. Calibrated: set so that the page comes when

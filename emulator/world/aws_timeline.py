@@ -72,7 +72,15 @@ AWS_MILESTONES: tuple[AwsMilestone, ...] = (
         "operator_relaxing_throttles",
         ("operator.relax_throttles_delay_s",),
     ),
-    AwsMilestone("13:50", "EC2 fully recovered", "operator_lifted_throttles", ("operator.relax_stage_interval_s",)),
+    AwsMilestone(
+        "13:50",
+        "EC2 fully recovered",
+        "operator_lifted_throttles",
+        (
+            "operator.relax_stage_interval_s",
+            "operator.relax_lift_at_demand_multiple",
+        ),
+    ),
     AwsMilestone(
         "14:09", "automatic failover re-enabled", "operator_reenabled_failover", ("operator.reenable_failover_delay_s",)
     ),

@@ -187,8 +187,8 @@ class World:
                 run_throttle_relaxation,
                 operator=operator,
                 configured_admission=(self.config.dwfm.throttle.enabled, self.config.dwfm.throttle.max_queue),
-                # Lift the launch limit once doubling takes it past 4x the demand (calibrated).
-                launch_ceiling_per_s=4 * (self.config.ec2.launch_rate_per_s + self.config.ec2.retry_rate_per_s),
+                launch_ceiling_per_s=operator.relax_lift_at_demand_multiple
+                * (self.config.ec2.launch_rate_per_s + self.config.ec2.retry_rate_per_s),
                 scrape=self.metrics_snapshot,
                 hosts=self.fleet.host_controls,
                 launcher=self.fleet.launcher_control,
