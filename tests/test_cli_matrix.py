@@ -19,7 +19,7 @@ SMALL = {
     "soak": ["soak", "--duration", "10m", "--speed", "6000", "--metrics-port", "0", "--status-every", "0.05"],
     "sweep": ["sweep", "--grid", "dns.race_fix=true,false", "--seeds", "0..0", "--duration", "10m", "--workers", "1"],
     "keys": ["keys", "dwfm."],
-    "bench": ["bench", "--sizes", "20", "--duration", "2m", "--skip-incident"],
+    "bench": ["bench", "--sizes", "20", "--duration", "2m", "--skip-incident", "--runs", "1"],
     "compare": ["compare", "--fix", "race-fix", "--seeds", "0..0", "--duration", "10m", "--workers", "1"],
 }
 
