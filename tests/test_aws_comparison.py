@@ -8,7 +8,7 @@ from typing import Any
 from emulator.cli.keys import format_key
 from emulator.config.describe import describe
 from emulator.config.loading import LEAF_TYPES, field_metadata
-from emulator.world.aws_timeline import AWS_MILESTONES, compare_with_aws
+from emulator.world.aws_timeline import AWS_MILESTONES, AWS_PHASES, PHASE_CALIBRATED_BY, compare_with_aws
 
 
 def _calibrated_keys() -> dict[str, str]:
@@ -62,3 +62,21 @@ def test_keys_lists_every_calibrated_key_as_calibrated() -> None:
     for key, gap in _calibrated_keys().items():
         assert f"calibrated: {gap}" in blocks[key]
     assert "calibrated" not in blocks["dns.enactors"]
+
+
+def test_a_phase_whose_end_a_copied_delay_places_is_labelled_calibrated_beside_its_ratio() -> None:
+    calibrated = _calibrated_keys()
+    assert set(PHASE_CALIBRATED_BY) == set(AWS_PHASES)
+    assert {key for keys in PHASE_CALIBRATED_BY.values() for key in keys} <= set(calibrated)
+    timeline = [{"t": 0.0, "event": "dynamodb_errors_start", "actor": "c"}]
+    phases = [
+        {"name": "dns_outage", "start": 0.0, "end": 9000.0},
+        {"name": "network_backlog", "start": 20000.0, "end": 30000.0},
+    ]
+    rows = {row["phase"]: row for row in compare_with_aws(_report(timeline, phases))["phases"]}
+    # The DNS outage ends when the operator has repaired DNS after two copied delays: its ratio to
+    # AWS's says nothing about the model. Network Manager's backlog begins and ends by itself.
+    assert rows["dns_outage"]["kind"] == "calibrated"
+    assert rows["dns_outage"]["calibrated_by"] == ["operator.detect_delay_s", "operator.dns_repair_delay_s"]
+    assert rows["network_backlog"]["kind"] == "emergent" and rows["network_backlog"]["calibrated_by"] == []
+    assert rows["network_backlog"]["ratio"] == round(10000.0 / (4 * 3600 + 15 * 60), 3)

@@ -165,8 +165,9 @@ def print_aws_comparison(report: dict[str, Any]) -> None:
         ours = row["ours_pdt"] or "-"
         keys = f" ({', '.join(row['calibrated_by'])})" if row["calibrated_by"] else ""
         print(f"  {row['aws_pdt']:>5} {ours:>5} {_hm(row['delta_s']):>6}  {row['kind']:<10} {row['what']}{keys}")
-    print(f"  {'phase':<16} {'AWS':>6} {'ours':>6} {'ratio':>6}")
+    print(f"  {'phase':<16} {'AWS':>6} {'ours':>6} {'ratio':>6}  {'kind':<10} end placed by")
     for row in comparison["phases"]:
         ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
         aws, ours = _hm(row["aws_s"]).strip("+"), _hm(row["ours_s"]).strip("+")
-        print(f"  {row['phase']:<16} {aws:>6} {ours:>6} {ratio:>6}")
+        ended_by = ", ".join(row["calibrated_by"]) or "the model"
+        print(f"  {row['phase']:<16} {aws:>6} {ours:>6} {ratio:>6}  {row['kind']:<10} {ended_by}")

@@ -23,6 +23,7 @@ __all__ = [
     "ANCHOR_EVENT",
     "AWS_MILESTONES",
     "AWS_PHASES",
+    "PHASE_CALIBRATED_BY",
     "SUSTAINED_S",
     "AwsMilestone",
     "annotate",
@@ -92,6 +93,17 @@ AWS_PHASES: dict[str, tuple[str, str]] = {
     "dwfm_collapse": ("02:25", "05:28"),  # DynamoDB back -> every droplet leased again
     "network_backlog": ("06:21", "10:36"),  # propagation latency rises -> back to normal
     "nlb_flapping": ("05:30", "09:36"),  # NLB errors start -> failover disabled
+}
+
+
+# Our phase -> the calibrated keys that place one of its boundaries. The DNS outage ends when the
+# operator has repaired DNS, and DWFM's collapse ends with the operator's restarts: both spans are then
+# mostly copied gaps. Network Manager's backlog and NLB's flapping begin and end by themselves.
+PHASE_CALIBRATED_BY: dict[str, tuple[str, ...]] = {
+    "dns_outage": ("operator.detect_delay_s", "operator.dns_repair_delay_s"),
+    "dwfm_collapse": ("operator.dwfm_action_delay_s", "operator.dwfm_restart_interval_s"),
+    "network_backlog": (),
+    "nlb_flapping": (),
 }
 
 
@@ -192,6 +204,8 @@ def compare_with_aws(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                 "aws_s": aws_s,
                 "ours_s": round(ours, 3) if ours is not None else None,
                 "ratio": round(ours / aws_s, 3) if ours is not None else None,
+                "kind": "calibrated" if PHASE_CALIBRATED_BY[name] else "emergent",
+                "calibrated_by": list(PHASE_CALIBRATED_BY[name]),
             }
         )
     return {"milestones": milestones, "phases": phases}
