@@ -19,7 +19,7 @@ __all__ = ["OperatorConfig", "calibrated"]
 
 
 def calibrated(default: float, gap: str, *, positive: bool = False) -> float:
-    """A delay copied from AWS's timeline; ``gap`` names the two entries it spans."""
+    """A setting that places one of our times on AWS's timeline; ``gap`` names the entries it spans."""
     return attrs.field(default=default, validator=gt(0) if positive else ge(0), metadata={"calibrated": gap})
 
 
