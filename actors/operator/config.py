@@ -35,6 +35,11 @@ class OperatorConfig:
     detect_delay_s: float = calibrated(3000.0, "23:48 errors start -> 00:38 DNS identified as the cause (50 min)")
     # From DNS identified to every DNS record restored by hand.
     dns_repair_delay_s: float = calibrated(6420.0, "00:38 DNS identified -> 02:25 all DNS records restored (107 min)")
+    # How long the operator waits for the plan store to hand over the newest plan to restore (the
+    # caller owns the timeout). Without an answer, or with no plan to restore, the repair fails and
+    # the runbook starts over from the page. Not calibrated: the emulated plan store answers at once,
+    # so this bounds a store that does not, and changes no shipped scenario.
+    plan_store_timeout_s: float = attrs.field(default=60.0, validator=gt(0))
     # AWS disabled the DNS automation worldwide after repairing the records;
     # turn this off (as soaks do) to let the race recur after each repair.
     pause_dns_automation_after_repair: bool = True

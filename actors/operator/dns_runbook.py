@@ -37,10 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["run_dns_runbook"]
 
-# How long the operator waits for the plan store to answer before trying again at the next poll.
-PLAN_STORE_TIMEOUT_S = 60.0
-
-
 async def run_dns_runbook(
     *,
     clock: Clock,
@@ -75,7 +71,7 @@ async def run_dns_runbook(
         await clock.sleep(config.dns_repair_delay_s)
         request = GetNewestPlan(Reply())
         await plan_store.send(request)
-        plan = await request.reply.wait_until(clock, clock.now() + PLAN_STORE_TIMEOUT_S)
+        plan = await request.reply.wait_until(clock, clock.now() + config.plan_store_timeout_s)
         if plan is not None:
             await route53.send(RestoreRecords(plan))
             enabled = not config.pause_dns_automation_after_repair
