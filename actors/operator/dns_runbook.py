@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["run_dns_runbook"]
 
+
 async def run_dns_runbook(
     *,
     clock: Clock,
