@@ -8,7 +8,9 @@ replaces that axis (a quick, small version of a study is one flag away).
 The cascade studies use the ``healthy`` scenario with an ``empty_record``
 fault as the trigger, so the trigger's length is set rather than left to the
 race, and switch the operator off, so what is measured is the system's own
-recovery (or its collapse), not the runbook's.
+recovery (or its collapse), not the runbook's. ``chain-order`` is the
+exception: it plays the whole ``incident``, operator included, because the
+order it measures is set by when the restarts release the leases.
 """
 
 from __future__ import annotations
@@ -92,6 +94,29 @@ STUDIES: dict[str, Study] = {
             seeds="0..4",
             duration="10h",
             outcomes=("dwfm.collapse", "dwfm.collapse_seconds", "dwfm.lease_recovery_seconds"),
+        ),
+        Study(
+            name="chain-order",
+            question="Which of DWFM's and the operator's unpublished settings would put Network Manager's "
+            "backlog and NLB's flapping after the last lease is back, as in AWS's account?",
+            scenario="incident",
+            sets=(),
+            faults=(),
+            grid=(
+                # The first wave (K = workers x work_timeout_s / work_service_s of each host's
+                # lapsed leases back within one timeout) and the spacing of the host restarts:
+                # the two settings that release Network Manager's waiting work early.
+                ("dwfm.work_service_s", ("10", "20", "40")),
+                ("operator.dwfm_restart_interval_s", ("60", "720")),
+            ),
+            seeds="1..5",
+            duration="12h",
+            outcomes=(
+                "phases.network_backlog.start_after_leases_s",
+                "phases.nlb_flapping.start_after_leases_s",
+                "phases.nlb_flapping.seconds",
+                "dwfm.lease_recovery_seconds",
+            ),
         ),
     )
 }

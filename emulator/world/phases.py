@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PHASES", "PhaseTracker", "phase_outcomes", "phases_from_timeline"]
+__all__ = ["AFTER_LEASES", "PHASES", "PhaseTracker", "phase_outcomes", "phases_from_timeline"]
 
 # phase name -> (event that opens it, event that closes it)
 PHASES: dict[str, tuple[str, str]] = {
@@ -64,6 +64,13 @@ class PhaseTracker:
         return sorted(self.phases, key=lambda phase: (phase["start"], phase["name"]))
 
 
+# Phases that AWS's account places after DWFM had every lease back (05:28): the flood of
+# launches and their propagation fed them (INCIDENT.md, section 4). Where they begin against
+# the last lease is the chain's order, so a sweep gets it as a column.
+AFTER_LEASES = ("network_backlog", "nlb_flapping")
+LEASES_RECOVERED = "dwfm_leases_recovered"
+
+
 def phase_outcomes(report: dict[str, Any]) -> dict[str, bool | float | None]:
     """Per phase, ``phases.NAME.occurred`` and ``phases.NAME.seconds``, as flat outcome columns.
 
@@ -73,11 +80,23 @@ def phase_outcomes(report: dict[str, Any]) -> dict[str, bool | float | None]:
     must be strict. The duration is the one set beside AWS's in
     ``aws_comparison`` (first sustained start to last end, the run's end if
     still open), null when the phase never happened.
+
+    For the phases of :data:`AFTER_LEASES`, ``phases.NAME.start_after_leases_s``
+    is the phase's first start less the moment the last lease was back (the
+    first ``dwfm_leases_recovered``): positive in AWS's order, negative when the
+    phase began while leases were still missing, null when either never came.
     """
     seconds = {entry["phase"]: entry["ours_s"] for entry in report.get("aws_comparison", {}).get("phases", [])}
-    happened = {phase["name"] for phase in report["phases"]}
+    starts: dict[str, float] = {}
+    for phase in report["phases"]:
+        starts.setdefault(phase["name"], phase["start"])
+    leases_back = next((entry["t"] for entry in report["timeline"] if entry["event"] == LEASES_RECOVERED), None)
     outcomes: dict[str, bool | float | None] = {}
     for name in PHASES:
-        outcomes[f"phases.{name}.occurred"] = name in happened
-        outcomes[f"phases.{name}.seconds"] = seconds.get(name) if name in happened else None
+        outcomes[f"phases.{name}.occurred"] = name in starts
+        outcomes[f"phases.{name}.seconds"] = seconds.get(name) if name in starts else None
+    for name in AFTER_LEASES:
+        start = starts.get(name)
+        after = None if start is None or leases_back is None else round(start - leases_back, 3)
+        outcomes[f"phases.{name}.start_after_leases_s"] = after
     return outcomes
