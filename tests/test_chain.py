@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from emulator.world.phases import first_starts
 from emulator.world.world import World
 from tests.helpers import first, run
 
@@ -56,13 +57,6 @@ def reports(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[st
         return dict(json.loads(cache.read_text()))  # the same JSON form for every worker
 
 
-def _first_starts(report: dict[str, Any]) -> dict[str, float]:
-    starts: dict[str, float] = {}
-    for phase in report["phases"]:
-        starts.setdefault(phase["name"], phase["start"])
-    return starts
-
-
 # Known and measured, not yet emergent (the causes issue; README, "Where the order
 # departs from AWS's"): on seeds 1, 3 and 4 Network Manager's backlog begins at 02:36
 # PDT, minutes after DynamoDB is back and before DWFM's collapse is seen (02:42-02:43),
@@ -77,13 +71,13 @@ NOT_YET_IN_ORDER = pytest.mark.xfail(
 @NOT_YET_IN_ORDER
 @pytest.mark.parametrize("name", INCIDENTS)
 def test_incident_phases_begin_in_the_order_of_the_real_incident(reports: dict[str, Any], name: str) -> None:
-    starts = _first_starts(reports[name])
+    starts = first_starts(reports[name]["phases"])
     assert sorted(ORDER, key=starts.__getitem__) == ORDER, starts
 
 
 @pytest.mark.parametrize("name", INCIDENTS)
 def test_every_later_stage_of_the_chain_happens_in_the_incident(reports: dict[str, Any], name: str) -> None:
-    starts = _first_starts(reports[name])
+    starts = first_starts(reports[name]["phases"])
     assert set(ORDER) <= set(starts), f"missing phases: {set(ORDER) - set(starts)}"
     report = reports[name]
     assert report["network_manager"]["max_backlog"] > 1000
@@ -117,13 +111,13 @@ def test_propagating_network_state_before_service_removes_flapping_failovers_and
     reports: dict[str, Any],
 ) -> None:
     fixed = reports["propagate-first-1"]
-    assert "nlb_flapping" not in _first_starts(fixed)
+    assert "nlb_flapping" not in first_starts(fixed["phases"])
     assert fixed["nlb"]["az_failovers"] == 0
     assert fixed["nlb"]["health_flaps"] < reports["incident-1"]["nlb"]["health_flaps"] / 10
     # No instance is sent traffic before its network state is there: no connection fails for that.
     assert fixed["nlb"]["connection_errors_by_cause"]["no_connectivity"] == 0
     assert reports["incident-1"]["nlb"]["connection_errors_by_cause"]["no_connectivity"] > 0
-    assert "network_backlog" in _first_starts(fixed), "the backlog itself is still there"
+    assert "network_backlog" in first_starts(fixed["phases"]), "the backlog itself is still there"
 
 
 def test_remediated_plays_none_of_the_phases(reports: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AFTER_LEASES", "PHASES", "PhaseTracker", "phase_outcomes", "phases_from_timeline"]
+__all__ = ["AFTER_LEASES", "PHASES", "PhaseTracker", "first_starts", "phase_outcomes", "phases_from_timeline"]
 
 # phase name -> (event that opens it, event that closes it)
 PHASES: dict[str, tuple[str, str]] = {
@@ -71,6 +71,14 @@ AFTER_LEASES = ("network_backlog", "nlb_flapping")
 LEASES_RECOVERED = "dwfm_leases_recovered"
 
 
+def first_starts(phases: list[dict[str, Any]]) -> dict[str, float]:
+    """When each phase first began (its first interval, blips included): what the chain's order compares."""
+    starts: dict[str, float] = {}
+    for phase in phases:
+        starts.setdefault(phase["name"], phase["start"])
+    return starts
+
+
 def phase_outcomes(report: dict[str, Any]) -> dict[str, bool | float | None]:
     """Per phase, ``phases.NAME.occurred`` and ``phases.NAME.seconds``, as flat outcome columns.
 
@@ -87,9 +95,7 @@ def phase_outcomes(report: dict[str, Any]) -> dict[str, bool | float | None]:
     phase began while leases were still missing, null when either never came.
     """
     seconds = {entry["phase"]: entry["ours_s"] for entry in report.get("aws_comparison", {}).get("phases", [])}
-    starts: dict[str, float] = {}
-    for phase in report["phases"]:
-        starts.setdefault(phase["name"], phase["start"])
+    starts = first_starts(report["phases"])
     leases_back = next((entry["t"] for entry in report["timeline"] if entry["event"] == LEASES_RECOVERED), None)
     outcomes: dict[str, bool | float | None] = {}
     for name in PHASES:
