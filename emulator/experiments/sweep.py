@@ -121,11 +121,14 @@ class _ProcessPool:
 
     def close(self, abort: bool) -> None:
         if abort:
-            for future in self._futures:
-                future.cancel()
             # Runs in flight may take minutes; their rows would be lost anyway
             # if the user pressed Ctrl-C again, so stop them now. The pool has
             # no public way to do this before Python 3.14's terminate_workers().
+            # The queued futures are not cancelled from here first: the pool's
+            # own thread then marks every unfinished future broken, and on
+            # Python 3.11 marking one we had cancelled raises InvalidStateError
+            # in that thread, which printed a traceback on SIGTERM. Shutting
+            # down with cancel_futures lets that thread cancel what it can.
             for process in list(getattr(self._pool, "_processes", {}).values()):
                 process.terminate()
         self._pool.shutdown(wait=True, cancel_futures=True)
