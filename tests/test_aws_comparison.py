@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from emulator.cli.keys import format_key
+from emulator.cli.output import print_aws_comparison
 from emulator.config.describe import describe
 from emulator.config.loading import LEAF_TYPES, field_metadata
-from emulator.world.aws_timeline import AWS_MILESTONES, AWS_PHASES, PHASE_CALIBRATED_BY, compare_with_aws
+from emulator.world.aws_timeline import (
+    AWS_MILESTONES,
+    AWS_PHASES,
+    PHASE_ASSUMES,
+    PHASE_CALIBRATED_BY,
+    compare_with_aws,
+)
 
 
 def _calibrated_keys() -> dict[str, str]:
@@ -80,3 +89,27 @@ def test_a_phase_whose_end_a_copied_delay_places_is_labelled_calibrated_beside_i
     assert rows["dns_outage"]["calibrated_by"] == ["operator.detect_delay_s", "operator.dns_repair_delay_s"]
     assert rows["network_backlog"]["kind"] == "emergent" and rows["network_backlog"]["calibrated_by"] == []
     assert rows["network_backlog"]["ratio"] == round(10000.0 / (4 * 3600 + 15 * 60), 3)
+
+
+def test_an_emergent_phase_names_the_assumed_capacities_its_duration_rests_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    calibrated = _calibrated_keys()
+    assert set(PHASE_ASSUMES) == set(AWS_PHASES)
+    for phase, keys in PHASE_ASSUMES.items():
+        # Only an emergent phase rests on assumptions alone; each is a key with no AWS figure behind it.
+        assert not keys or not PHASE_CALIBRATED_BY[phase]
+        for key in keys:
+            assert calibrated[key].startswith("no AWS figure"), key
+    timeline = [{"t": 0.0, "event": "dynamodb_errors_start", "actor": "c"}]
+    phases = [{"name": "network_backlog", "start": 20000.0, "end": 30000.0}]
+    rows = {row["phase"]: row for row in compare_with_aws(_report(timeline, phases))["phases"]}
+    assert rows["network_backlog"]["kind"] == "emergent"
+    assert "network_manager.workers" in rows["network_backlog"]["assumes"]
+    assert rows["nlb_flapping"]["assumes"] == ["nlb.checker_capacity_per_s", "nlb.transition_cost"]
+    assert rows["dns_outage"]["assumes"] == []
+    report = _report(timeline, phases)
+    print_aws_comparison({**report, "aws_comparison": compare_with_aws(report)})
+    printed = capsys.readouterr().out
+    assert "nlb_flapping rests on assumed capacities (no AWS figure): nlb.checker_capacity_per_s" in printed
+    assert "dns_outage rests on" not in printed

@@ -10,6 +10,11 @@ from attrs.validators import ge, gt
 
 __all__ = ["NetworkManagerConfig", "NetworkThrottleConfig"]
 
+# Network Manager's capacity (workers, step time, contention) shapes how long its backlog lasts, and AWS
+# published no figure for any of it: these defaults are assumptions, marked so in ``keys`` and the
+# comparison with AWS's timeline.
+_NO_AWS_FIGURE = "no AWS figure: assumed Network Manager capacity; sets how long the backlog lasts"
+
 
 @attrs.frozen
 class NetworkThrottleConfig:
@@ -30,15 +35,15 @@ class NetworkManagerConfig:
     """Propagation of network state for launched and terminated instances."""
 
     # Workers propagating state in parallel: with step_service_s, how fast a backlog drains.
-    workers: int = attrs.field(default=16, validator=ge(1))
+    workers: int = attrs.field(default=16, validator=ge(1), metadata={"calibrated": _NO_AWS_FIGURE})
     # Time one worker takes to apply an instance's state to one of its four places,
     # before contention from the backlog.
-    step_service_s: float = attrs.field(default=0.4, validator=gt(0))
+    step_service_s: float = attrs.field(default=0.4, validator=gt(0), metadata={"calibrated": _NO_AWS_FIGURE})
     # Contention: each step takes (1 + this x backlog) times longer, capped below;
     # a long backlog slows its own drain.
-    slowdown_per_queued: float = attrs.field(default=0.0008, validator=ge(0))
+    slowdown_per_queued: float = attrs.field(default=0.0008, validator=ge(0), metadata={"calibrated": _NO_AWS_FIGURE})
     # Upper bound on that contention factor.
-    max_slowdown: float = attrs.field(default=3.0, validator=ge(1))
+    max_slowdown: float = attrs.field(default=3.0, validator=ge(1), metadata={"calibrated": _NO_AWS_FIGURE})
     # Work for a droplet without a lease waits aside and is retried at this period once the
     # lease is back: how the delayed work arrives as one backlog.
     blocked_retry_s: float = attrs.field(default=60.0, validator=gt(0))

@@ -10,6 +10,11 @@ from attrs.validators import ge, gt, le
 
 __all__ = ["NlbConfig", "VelocityControlConfig"]
 
+# The health checkers' capacity against the load that flapping puts on them decides whether flapping
+# feeds itself, and AWS published no figure for either: these defaults are assumptions, marked so in
+# ``keys`` and the comparison with AWS's timeline.
+_NO_AWS_FIGURE = "no AWS figure: assumed health-checker capacity; sets whether flapping feeds itself"
+
 
 @attrs.frozen
 class VelocityControlConfig:
@@ -45,12 +50,12 @@ class NlbConfig:
     # Load balancers and checkers work in ticks of this length: check requests, results, failover.
     tick_s: float = attrs.field(default=5.0, validator=gt(0))
     # Work units one AZ's checker hosts get through per second; beyond it, checks are delayed.
-    checker_capacity_per_s: float = attrs.field(default=8.0, validator=gt(0))
+    checker_capacity_per_s: float = attrs.field(default=8.0, validator=gt(0), metadata={"calibrated": _NO_AWS_FIGURE})
     # Work units one health check costs its checker.
     check_cost: float = attrs.field(default=1.0, validator=ge(0))
     # Work units a target taken out of service costs, spread over every AZ's checkers (a fifth to
     # put it back): flapping loads the checkers, which delays checks, which fails targets.
-    transition_cost: float = attrs.field(default=25.0, validator=ge(0))
+    transition_cost: float = attrs.field(default=25.0, validator=ge(0), metadata={"calibrated": _NO_AWS_FIGURE})
     # Take an AZ's node out of DNS when too few of its targets are healthy (the operator can switch
     # it off, as AWS did); it is failover that removes a whole AZ of capacity.
     automatic_failover: bool = True

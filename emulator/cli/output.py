@@ -169,5 +169,10 @@ def print_aws_comparison(report: dict[str, Any]) -> None:
     for row in comparison["phases"]:
         ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
         aws, ours = _hm(row["aws_s"]).strip("+"), _hm(row["ours_s"]).strip("+")
-        ended_by = ", ".join(row["calibrated_by"]) or "the model"
+        ended_by = ", ".join(row["calibrated_by"]) or (
+            "the model, on capacities below" if row.get("assumes") else "the model"
+        )
         print(f"  {row['phase']:<16} {aws:>6} {ours:>6} {ratio:>6}  {row['kind']:<10} {ended_by}")
+    for row in comparison["phases"]:
+        if row.get("assumes"):
+            print(f"  {row['phase']} rests on assumed capacities (no AWS figure): {', '.join(row['assumes'])}")

@@ -23,6 +23,7 @@ __all__ = [
     "ANCHOR_EVENT",
     "AWS_MILESTONES",
     "AWS_PHASES",
+    "PHASE_ASSUMES",
     "PHASE_CALIBRATED_BY",
     "SUSTAINED_S",
     "AwsMilestone",
@@ -104,6 +105,21 @@ PHASE_CALIBRATED_BY: dict[str, tuple[str, ...]] = {
     "dwfm_collapse": ("operator.dwfm_action_delay_s", "operator.dwfm_restart_interval_s"),
     "network_backlog": (),
     "nlb_flapping": (),
+}
+
+# Our phase -> the calibrated keys with no AWS figure behind them that set how long an emergent phase
+# lasts. The mechanism makes the phase begin and end, but its duration beside AWS's is only as good as
+# these assumed capacities, so the comparison names them.
+PHASE_ASSUMES: dict[str, tuple[str, ...]] = {
+    "dns_outage": (),
+    "dwfm_collapse": (),
+    "network_backlog": (
+        "network_manager.workers",
+        "network_manager.step_service_s",
+        "network_manager.slowdown_per_queued",
+        "network_manager.max_slowdown",
+    ),
+    "nlb_flapping": ("nlb.checker_capacity_per_s", "nlb.transition_cost"),
 }
 
 
@@ -206,6 +222,7 @@ def compare_with_aws(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                 "ratio": round(ours / aws_s, 3) if ours is not None else None,
                 "kind": "calibrated" if PHASE_CALIBRATED_BY[name] else "emergent",
                 "calibrated_by": list(PHASE_CALIBRATED_BY[name]),
+                "assumes": list(PHASE_ASSUMES[name]),
             }
         )
     return {"milestones": milestones, "phases": phases}
