@@ -106,7 +106,11 @@ def test_an_emergent_phase_names_the_assumed_capacities_its_duration_rests_on(
     rows = {row["phase"]: row for row in compare_with_aws(_report(timeline, phases))["phases"]}
     assert rows["network_backlog"]["kind"] == "emergent"
     assert "network_manager.workers" in rows["network_backlog"]["assumes"]
-    assert rows["nlb_flapping"]["assumes"] == ["nlb.checker_capacity_per_s", "nlb.transition_cost"]
+    assert rows["nlb_flapping"]["assumes"] == [
+        "nlb.checker_capacity_per_s",
+        "nlb.transition_cost",
+        "nlb.back_in_service_cost_fraction",
+    ]
     assert rows["dns_outage"]["assumes"] == []
     report = _report(timeline, phases)
     print_aws_comparison({**report, "aws_comparison": compare_with_aws(report)})

@@ -25,14 +25,14 @@ from tests.actor_harness import run_with_clock
 
 
 def _checker(
-    clock: VirtualClock, stats: NlbStats
+    clock: VirtualClock, stats: NlbStats, config: NlbConfig | None = None
 ) -> tuple[HealthChecker, trio.MemorySendChannel[CheckerMessage], trio.MemoryReceiveChannel[CheckResults]]:
     inbox_send, inbox = trio.open_memory_channel[CheckerMessage](16)
     results_send, results = trio.open_memory_channel[CheckResults](16)
     checker = HealthChecker(
         0,
         clock=clock,
-        config=NlbConfig(),
+        config=config or NlbConfig(),
         stats=stats,
         trace=Trace(clock, 1),
         inbox=inbox,
@@ -75,6 +75,29 @@ def test_a_loaded_health_checker_fails_the_checks_it_can_only_make_too_late() ->
     run_with_clock(body)
     assert answers == [True] * 81 + [False] * 19
     assert stats.checks == {"healthy": 81, "unhealthy": 0, "timeout": 19}
+
+
+def _passed_after_one_target_back_in_service(config: NlbConfig) -> int:
+    """One check that puts a target back in service, then 100 plain checks: how many pass in time."""
+    answers: list[bool] = []
+
+    async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
+        checker, inbox, results = _checker(clock, NlbStats(azs=1, load_balancers=1), config)
+        await nursery.start(checker.run)
+        targets = ((100, True), *((100, None),) * 100)
+        inbox.send_nowait(CheckRequest(lb=0, tick=0, targets=targets, candidates=(False,)))
+        answers.extend(passed for _, passed in (await results.receive()).results)
+
+    run_with_clock(body)
+    return sum(answers)
+
+
+def test_putting_a_target_back_in_service_costs_the_checker_the_configured_share_of_a_transition() -> None:
+    # 8 checks/s, a 10 s timeout, a transition of 25 units. Back in service at 0.2 of it: 1 + 5 units
+    # are queued before check 1, so checks 1..75 start within 10 s (76 pass with the first); at the
+    # full 25 units, checks 1..55 (56 pass).
+    assert _passed_after_one_target_back_in_service(NlbConfig()) == 76
+    assert _passed_after_one_target_back_in_service(NlbConfig(back_in_service_cost_fraction=1.0)) == 56
 
 
 @given(ids=st.lists(st.integers(min_value=-50, max_value=400), max_size=300), probes=st.lists(st.integers(-60, 420)))

@@ -21,8 +21,10 @@ from tests.actor_harness import run_with_clock
 TICK_S = 5.0
 
 
-def _milestones(config: NlbConfig, error_rates: list[float]) -> list[tuple[float, str]]:
-    """Two load balancers report each rate in turn, one tick every ``TICK_S``, half the errors each."""
+def _milestones(
+    config: NlbConfig, error_rates: list[float], flapping: list[int] | None = None
+) -> list[tuple[float, str]]:
+    """Two load balancers report each rate (and flapping count) in turn, one tick every ``TICK_S``, half each."""
     seen: list[tuple[float, str]] = []
 
     async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
@@ -34,9 +36,10 @@ def _milestones(config: NlbConfig, error_rates: list[float]) -> list[tuple[float
         await nursery.start(monitor.run)
         for tick, rate in enumerate(error_rates):
             await clock.sleep_until(tick * TICK_S)
+            transitions = flapping[tick] // 2 if flapping else 0
             for lb in (1, 0):  # out of order: the monitor waits for the whole tick
                 await send.send(
-                    LoadBalancerTick(lb, tick, offered=500.0, errors=500.0 * rate, flapping=0, failovers=())
+                    LoadBalancerTick(lb, tick, offered=500.0, errors=500.0 * rate, flapping=transitions, failovers=())
                 )
             await trio.testing.wait_all_tasks_blocked()
         seen.extend((entry["t"], entry["event"]) for entry in trace.timeline)
@@ -60,3 +63,15 @@ def test_a_rate_under_the_configured_start_rate_raises_no_alarm() -> None:
     rates = [0.20] * 12
     assert _milestones(NlbConfig(errors_start_rate=0.25), rates) == []
     assert [event for _, event in _milestones(NlbConfig(), rates)] == ["nlb_connection_errors_start"]
+
+
+def test_flapping_starts_at_the_configured_transitions_and_ends_under_the_configured_fraction_of_them() -> None:
+    # 4 transitions a tick for 10 ticks: 40 in the 300 s window at tick 9; then none, so from tick 61
+    # on one tick's 4 leave the window each tick: 40 - 4k remain at tick 60 + k.
+    flapping = [4] * 10 + [0] * 70
+    rates = [0.0] * len(flapping)
+    start = (9 * TICK_S, "nlb_flapping_start")
+    quarter = NlbConfig(flapping_transitions=40, flapping_window_s=300.0)
+    assert _milestones(quarter, rates, flapping) == [start, (68 * TICK_S, "nlb_flapping_end")]  # 8 < 10
+    half = NlbConfig(flapping_transitions=40, flapping_window_s=300.0, flapping_end_fraction=0.5)
+    assert _milestones(half, rates, flapping) == [start, (66 * TICK_S, "nlb_flapping_end")]  # 16 < 20

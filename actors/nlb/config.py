@@ -53,9 +53,13 @@ class NlbConfig:
     checker_capacity_per_s: float = attrs.field(default=8.0, validator=gt(0), metadata={"calibrated": _NO_AWS_FIGURE})
     # Work units one health check costs its checker.
     check_cost: float = attrs.field(default=1.0, validator=ge(0))
-    # Work units a target taken out of service costs, spread over every AZ's checkers (a fifth to
-    # put it back): flapping loads the checkers, which delays checks, which fails targets.
+    # Work units a target taken out of service costs, spread over every AZ's checkers (a share of it,
+    # below, to put it back): flapping loads the checkers, which delays checks, which fails targets.
     transition_cost: float = attrs.field(default=25.0, validator=ge(0), metadata={"calibrated": _NO_AWS_FIGURE})
+    # Share of transition_cost that putting a target back into service costs the checkers.
+    back_in_service_cost_fraction: float = attrs.field(
+        default=0.2, validator=[ge(0), le(1)], metadata={"calibrated": _NO_AWS_FIGURE}
+    )
     # Take an AZ's node out of DNS when too few of its targets are healthy (the operator can switch
     # it off, as AWS did); it is failover that removes a whole AZ of capacity.
     automatic_failover: bool = True
@@ -69,9 +73,11 @@ class NlbConfig:
     velocity_control: VelocityControlConfig = attrs.Factory(VelocityControlConfig)
     # Span over which health transitions are counted for the flapping alarm.
     flapping_window_s: float = attrs.field(default=300.0, validator=gt(0))
-    # Transitions past registration within that window that start the flapping alarm (it ends
-    # under a quarter of this).
+    # Transitions past registration within that window that start the flapping alarm.
     flapping_transitions: int = attrs.field(default=40, validator=ge(1))
+    # Instrumentation: the flapping alarm (the nlb_flapping phase) ends once the window holds fewer
+    # than this fraction of flapping_transitions, so one quiet spell does not end it.
+    flapping_end_fraction: float = attrs.field(default=0.25, validator=[gt(0), le(1)])
     # Instrumentation, not behaviour: a tick's fleet-wide connection error rate over this fraction
     # starts the customer-visible errors (the milestone).
     errors_start_rate: float = attrs.field(default=0.05, validator=[gt(0), le(1)])

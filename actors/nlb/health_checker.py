@@ -69,9 +69,9 @@ class HealthChecker:
         self._results = tuple(results)
         self._peers = [(other, channel) for other, channel in enumerate(peers) if other != az and channel is not None]
         self._bit = checker_bit(az)
-        # Taking a target out costs the full transition spread over every AZ's checkers; back, a fifth.
+        # Taking a target out costs the full transition spread over every AZ's checkers; back, a share of it.
         self._out_units = config.transition_cost / len(peers)
-        self._back_units = self._out_units / 5
+        self._back_units = config.transition_cost * config.back_in_service_cost_fraction / len(peers)
         self._reachable = ReachableInstances(reachable)  # instances whose network state reached this AZ's checkers
         self._backlog_units = 0.0
         self._requests: list[CheckRequest] = []  # received, for this tick or a later one

@@ -8,8 +8,8 @@ not target health alone, that takes a whole AZ of capacity away.
 *Health.* Every target is checked once per ``health_check_interval_s`` by
 the checker of a random AZ (drawn here, one request per checker per tick,
 sent a tick ahead). Consecutive results move a target between healthy and
-unhealthy (thresholds); each transition costs the checkers work (a fifth of
-it to put a target back), sent with the next requests. A target's first two
+unhealthy (thresholds); each transition costs the checkers work (a share of
+it, ``back_in_service_cost_fraction``, to put a target back), sent with the next requests. A target's first two
 transitions (out of service until its state arrives, then in) are
 registration; later ones count as flapping.
 

@@ -4,8 +4,8 @@ Every load balancer reports each tick (:class:`LoadBalancerTick`); once all
 of a tick's reports are in, the monitor turns them into timeline milestones:
 
 * flapping starts when at least ``flapping_transitions`` transitions past
-  registration happened in the last ``flapping_window_s``, and ends under a
-  quarter of that;
+  registration happened in the last ``flapping_window_s``, and ends under
+  ``flapping_end_fraction`` of that (a quarter);
 * connection errors start when a tick's fleet-wide error rate is over
   ``errors_start_rate`` (5 %), and end after ``errors_quiet_s`` (five
   minutes) under ``errors_quiet_rate`` (0.5 %);
@@ -95,7 +95,7 @@ class NlbMonitor:
         if not self._flapping and total >= config.flapping_transitions:
             self._flapping = stats.flapping = True
             self._trace.milestone("nlb_flapping_start", "nlb-health-checks", transitions=total)
-        elif self._flapping and total < config.flapping_transitions / 4:
+        elif self._flapping and total < config.flapping_transitions * config.flapping_end_fraction:
             self._flapping = stats.flapping = False
             self._trace.milestone("nlb_flapping_end", "nlb-health-checks")
 

@@ -119,7 +119,7 @@ PHASE_ASSUMES: dict[str, tuple[str, ...]] = {
         "network_manager.slowdown_per_queued",
         "network_manager.max_slowdown",
     ),
-    "nlb_flapping": ("nlb.checker_capacity_per_s", "nlb.transition_cost"),
+    "nlb_flapping": ("nlb.checker_capacity_per_s", "nlb.transition_cost", "nlb.back_in_service_cost_fraction"),
 }
 
 
