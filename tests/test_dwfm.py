@@ -149,3 +149,29 @@ def test_capping_retries_shows_in_the_trace() -> None:
     capped = run("healthy", 1, LONG_FAULT, run__duration_s=3600, dwfm__max_retries=1, **SMALL)
     assert capped["dwfm"]["work_gave_up"] > 0 == unlimited["dwfm"]["work_gave_up"]
     assert capped["trace_hash"] != unlimited["trace_hash"], "DWFM's work is in the trace"
+
+
+def test_the_world_lifts_the_launch_throttle_once_doubling_passes_the_demand_multiple() -> None:
+    """The relaxation's ceiling is ``relax_lift_at_demand_multiple`` x the customers' demand (new
+    launches plus their retries, 1 + 2 per second by default): at a multiple of 1 the operator's 0.2/s
+    doubles four times (0.4 ... 3.2, past 3) and is then lifted. Leaving out the retries would take
+    three stages, ignoring the multiple (4 by default, a ceiling of 12) six."""
+    stage_s = 300.0
+    report = run(
+        "healthy",
+        1,
+        LONG_FAULT,
+        run__duration_s=3 * 3600,
+        **{
+            **SMALL,
+            "operator__enabled": True,
+            "operator__dwfm_action_delay_s": 900,
+            "operator__dwfm_restart_interval_s": 120,
+            "operator__relax_throttles_delay_s": 600,
+            "operator__relax_stage_interval_s": stage_s,
+            "operator__relax_lift_at_demand_multiple": 1,
+        },
+    )
+    relaxing, lifted = first(report, "operator_relaxing_throttles"), first(report, "operator_lifted_throttles")
+    assert relaxing is not None and lifted is not None
+    assert lifted - relaxing == 4 * stage_s
