@@ -76,7 +76,7 @@ class NlbConfig:
     # Transitions past registration within that window that start the flapping alarm.
     flapping_transitions: int = attrs.field(default=40, validator=ge(1))
     # Instrumentation: the flapping alarm (the nlb_flapping phase) ends once the window holds fewer
-    # than this fraction of flapping_transitions, so one quiet spell does not end it.
+    # than this fraction of flapping_transitions: hysteresis, so a dip just under the start does not end it.
     flapping_end_fraction: float = attrs.field(default=0.25, validator=[gt(0), le(1)])
     # Instrumentation, not behaviour: a tick's fleet-wide connection error rate over this fraction
     # starts the customer-visible errors (the milestone).
