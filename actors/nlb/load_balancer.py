@@ -9,9 +9,9 @@ not target health alone, that takes a whole AZ of capacity away.
 the checker of a random AZ (drawn here, one request per checker per tick,
 sent a tick ahead). Consecutive results move a target between healthy and
 unhealthy (thresholds); each transition costs the checkers work (a share of
-it, ``back_in_service_cost_fraction``, to put a target back), sent with the next requests. A target's first two
-transitions (out of service until its state arrives, then in) are
-registration; later ones count as flapping.
+it, ``back_in_service_cost_fraction``, to put a target back), sent with the
+next requests. A target's first two transitions (out of service until its
+state arrives, then in) are registration; later ones count as flapping.
 
 *Failover.* A node whose AZ's healthy fraction falls below
 ``failover_threshold`` has its DNS record marked unhealthy, and healthy
