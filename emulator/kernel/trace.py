@@ -34,6 +34,7 @@ class Trace:
     def __init__(self, clock: _Now, seed: int) -> None:
         self._clock = clock
         self._hasher = hashlib.sha256()
+        self._unhashed: list[str] = []  # lines recorded since the last update of the hash
         self.events = 0
         self.timeline: list[dict[str, Any]] = []
         # Events per kind of actor (the name before its first '-': dns, droplet, dwfm, nlb ...);
@@ -48,17 +49,34 @@ class Trace:
         self.milestone_listeners: list[Callable[[dict[str, Any]], None]] = []
 
     def record(self, event: str, actor: str, **fields: Any) -> None:
-        """One event; hashed, not kept."""
+        """One event; hashed, not kept.
+
+        The lines wait in ``_unhashed`` and go to SHA-256 in one update at the
+        next checkpoint (or when the hash is read): the digest of the joined
+        lines is the digest of feeding them one by one, at a fraction of the
+        cost of an update per event.
+        """
         self.events += 1
-        kind = actor.split("-", 1)[0]
-        self.by_actor_kind[kind] = self.by_actor_kind.get(kind, 0) + 1
-        detail = ",".join(f"{key}={fields[key]}" for key in sorted(fields))
-        line = f"{self._clock.now():.6f}|{actor}|{event}|{detail}"
-        self._hasher.update(f"{line}\n".encode())
+        kind = actor.partition("-")[0]
+        by_kind = self.by_actor_kind
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+        if fields:
+            detail = ",".join([f"{key}={value}" for key, value in sorted(fields.items())])
+            line = f"{self._clock.now():.6f}|{actor}|{event}|{detail}"
+        else:
+            line = f"{self._clock.now():.6f}|{actor}|{event}|"
+        self._unhashed.append(line)
         if self.tap is not None:
             self.tap(self.events, line)
         if self.events % CHECKPOINT_EVERY == 0:
-            self.checkpoints.append((self.events, round(self._clock.now(), 3), self._hasher.copy().hexdigest()[:16]))
+            self.checkpoints.append((self.events, round(self._clock.now(), 3), self._digest()[:16]))
+
+    def _digest(self) -> str:
+        if self._unhashed:
+            self._unhashed.append("")  # every line ends in a newline, the last one too
+            self._hasher.update("\n".join(self._unhashed).encode())
+            self._unhashed.clear()
+        return self._hasher.hexdigest()
 
     def milestone(self, event: str, actor: str, **fields: Any) -> None:
         """A key event: hashed, kept for the timeline and logged."""
@@ -72,7 +90,7 @@ class Trace:
 
     @property
     def hash(self) -> str:
-        return self._hasher.hexdigest()
+        return self._digest()
 
     def first(self, event: str) -> float | None:
         for entry in self.timeline:
