@@ -86,3 +86,24 @@ def test_a_droplet_whose_requests_time_out_asks_again_until_it_runs_out_of_retri
     assert work.given_up == [(30.0, 3)]
     assert stats.work[WorkOutcome.TIMED_OUT] == 3
     assert late_replies == [False, False, False], "a worker learns its droplet had given up"
+
+
+def test_a_parked_droplet_returns_when_the_run_closes_its_inbox_instead_of_waiting_to_be_cancelled() -> None:
+    """How a run's end stops a million parked droplets cheaply (``Fleet.end``)."""
+    work, stats = _RecordingWork(), DwfmStats()
+    outcome: dict[str, Any] = {}
+
+    async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
+        work.clock = clock
+        inbox: Inbox[ReestablishmentOpen] = Inbox()
+        nursery.start_soon(run_droplet, 7, inbox, work, clock, DwfmConfig(), stats, name="droplet")
+        await clock.sleep(1.0)
+        outcome["parked"] = [task.name for task in nursery.child_tasks if task.name == "droplet"]
+        inbox.close()
+        await clock.sleep(1.0)
+        outcome["after_close"] = [task.name for task in nursery.child_tasks if task.name == "droplet"]
+
+    run_with_clock(body)
+    assert outcome["parked"] == ["droplet"]
+    assert outcome["after_close"] == []  # it returned: the nursery was never cancelled
+    assert work.requests == []

@@ -100,3 +100,22 @@ def test_a_reader_parked_on_wait_holds_no_frame_of_the_inbox_and_wakes_on_the_ne
     assert isinstance(stack, list) and stack[0].endswith("reader")
     assert not any(name.startswith("Inbox.") for name in stack), stack
     assert seen["woken"] == (5.0, "offer", 0)
+
+
+def test_closing_an_inbox_wakes_its_parked_reader_and_a_later_wait_returns_at_once() -> None:
+    woken: list[tuple[float, bool, int]] = []
+
+    async def body(clock: VirtualClock, nursery: trio.Nursery) -> None:
+        inbox: Inbox[str] = Inbox()
+
+        async def reader() -> None:
+            for _ in range(2):  # the second wait must not park: nothing would ever wake it
+                await inbox.wait()
+                woken.append((clock.now(), inbox.closed, len(inbox)))
+
+        nursery.start_soon(reader)
+        clock.call_at(3.0, inbox.close)
+        await clock.sleep(4.0)
+
+    trio.run(_with_clock, body)
+    assert woken == [(3.0, True, 0), (3.0, True, 0)]

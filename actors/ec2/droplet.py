@@ -61,6 +61,8 @@ async def run_droplet(
 ) -> None:
     while True:
         await inbox.wait()  # parked here, the whole time the lease is fine
+        if inbox.closed:
+            return  # the run is over
         inbox.receive_nowait()  # the host offers re-establishment
         await _reestablish(droplet, work, clock, config, stats)
 

@@ -162,6 +162,11 @@ class Fleet:
             nursery.start_soon(self._terminations)
             nursery.start_soon(self._monitor)
 
+    def end(self) -> None:
+        """The run is over: parked droplets return instead of being cancelled (see ``Inbox.close``)."""
+        for inbox in self._inboxes:
+            inbox.close()
+
     async def _terminations(self) -> None:
         await run_terminations(
             clock=self._clock,
