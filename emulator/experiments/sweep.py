@@ -159,6 +159,8 @@ class _Dask:
 
     def close(self, abort: bool) -> None:
         if abort and self._futures:
+            # Stops what has not started; a run already on a worker goes on to its
+            # end there (Dask does not interrupt a running task) and its row is dropped.
             self._client.cancel(self._futures)
         self._client.close()
 
