@@ -62,7 +62,7 @@ def start(tree: Path, arguments: list[str], core: int | None = None) -> subproce
     )
 
 
-def finish(pid: int, status: int, usage: resource.struct_rusage, tree: Path, arguments: list[str]) -> float:
+def peak_rss_mib(pid: int, status: int, usage: resource.struct_rusage, tree: Path, arguments: list[str]) -> float:
     """Peak RSS (MiB) of the exited process ``pid``; stop if it failed."""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{tree}: python -m emulator {' '.join(arguments)} failed (process {pid})")
@@ -73,7 +73,7 @@ def timed(tree: Path, arguments: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one whole process run from ``tree``."""
     started = time.perf_counter()
     pid, status, usage = os.wait4(start(tree, arguments).pid, 0)
-    return time.perf_counter() - started, finish(pid, status, usage, tree, arguments)
+    return time.perf_counter() - started, peak_rss_mib(pid, status, usage, tree, arguments)
 
 
 def timed_pair(trees: dict[str, Path], arguments: list[str], cores: list[int]) -> dict[str, tuple[float, float]]:
@@ -84,7 +84,7 @@ def timed_pair(trees: dict[str, Path], arguments: list[str], cores: list[int]) -
     while len(results) < len(names):  # whichever ends first, timed when it ends
         pid, status, usage = os.wait4(-1, 0)
         name = names[pid]
-        results[name] = (time.perf_counter() - started, finish(pid, status, usage, trees[name], arguments))
+        results[name] = (time.perf_counter() - started, peak_rss_mib(pid, status, usage, trees[name], arguments))
     return results
 
 

@@ -104,7 +104,7 @@ class World:
         return {**self.dns.report(now), **self.fleet.report(now), **self.network.report()}
 
     def stop(self) -> None:
-        """End the run early (Ctrl-C in a soak): actors are cancelled, state kept.
+        """End the run, at its duration or early (Ctrl-C in a soak): actors are cancelled, state kept.
 
         Parked droplets are told by their inboxes instead (``Fleet.end``): with
         a large fleet, cancelling them is most of the cost of stopping.
@@ -158,8 +158,7 @@ class World:
             self.finished = True
             if isinstance(self.clock, RealtimeClock):
                 self.clock.freeze(self.clock.now())  # tear-down takes no virtual time
-            self.fleet.end()
-            root.cancel_scope.cancel()
+            self.stop()
 
     async def _operator(self) -> None:
         """The runbooks, each a task: DNS, DWFM, NLB failover, throttle relaxation."""
