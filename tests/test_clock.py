@@ -7,7 +7,7 @@ import time
 import pytest
 import trio
 
-from emulator.kernel.clock import VirtualClock
+from emulator.kernel.clock import VirtualClock, run_queue_of_this_run
 from emulator.kernel.realtime_clock import RealtimeClock
 
 
@@ -166,3 +166,20 @@ def test_a_timer_callback_that_raises_under_trio_s_idle_hook_fails_the_run_with_
         trio.run(_with_clock, clock, body, clock=clock.trio_clock())
     assert caught.group_contains(ValueError, match="a callback's bug")
     assert clock.now() == 5.0, "time stops where the callback failed"
+
+
+def test_the_idle_check_reads_the_same_runnable_count_as_trios_statistics() -> None:
+    """The clock reads Trio's run queue directly (cheaper); an upgrade that moves it must fail here."""
+    seen: list[tuple[int, int]] = []
+
+    async def main() -> None:
+        queue = run_queue_of_this_run()
+        assert queue is not None, "trio moved its run queue: update run_queue_of_this_run"
+        async with trio.open_nursery() as nursery:
+            for _ in range(3):
+                nursery.start_soon(trio.sleep, 0)
+            seen.append((len(queue), trio.lowlevel.current_statistics().tasks_runnable))
+        seen.append((len(queue), trio.lowlevel.current_statistics().tasks_runnable))
+
+    trio.run(main)
+    assert seen == [(3, 3), (0, 0)]
