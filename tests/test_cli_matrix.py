@@ -17,7 +17,18 @@ import pytest
 SMALL = {
     "run": ["run", "--duration", "10m"],
     "soak": ["soak", "--duration", "10m", "--speed", "6000", "--metrics-port", "0", "--status-every", "0.05"],
-    "sweep": ["sweep", "--grid", "dns.race_fix=true,false", "--seeds", "0..0", "--duration", "10m", "--workers", "1"],
+    "sweep": [
+        "sweep",
+        "--grid",
+        "dns.race_fix=true,false",
+        "--seeds",
+        "0..0",
+        "--duration",
+        "10m",
+        "--workers",
+        "1",
+        "--no-plots",
+    ],
     "keys": ["keys", "dwfm."],
     "bench": ["bench", "--sizes", "20", "--duration", "2m", "--skip-incident", "--runs", "1"],
     "compare": ["compare", "--fix", "race-fix", "--seeds", "0..0", "--duration", "10m", "--workers", "1"],
@@ -120,7 +131,8 @@ OUTPUTS = {
 def test_every_file_and_folder_written_follows_the_umask(command: str, tmp_path: Path) -> None:
     old = os.umask(0o027)  # not the usual 022: a fixed 0644 or a temporary file's 0600 would show
     try:
-        result = _cli(*SMALL[command], *OUTPUTS[command], "-q", cwd=tmp_path)
+        with_plots = [argument for argument in SMALL[command] if argument != "--no-plots"]  # their modes too
+        result = _cli(*with_plots, *OUTPUTS[command], "-q", cwd=tmp_path)
     finally:
         os.umask(old)
     assert result.returncode == 0, result.stderr

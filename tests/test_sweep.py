@@ -88,7 +88,7 @@ def test_every_row_replays_with_run_world_and_with_the_printed_run_command(
 ) -> None:
     spec = _spec(seeds=(4, 5))
     out = tmp_path / "sweep"
-    run_sweep(spec, out, workers=2, plot_outcomes=("dns.race_occurred",), progress_stream=io.StringIO())
+    run_sweep(spec, out, workers=2, plots=False, progress_stream=io.StringIO())
     rows = {(row["dns.enactor.stall_probability"], int(row["seed"])): row for row in _rows(out)}
 
     for value, seed in (("0.0001", 4), ("0.001", 5)):
@@ -120,31 +120,31 @@ def test_resume_after_an_interruption_runs_only_the_missing_runs(tmp_path: Path)
         if len(seen) == 4:
             raise KeyboardInterrupt
 
-    first = run_sweep(spec, out, workers=1, on_row=ctrl_c_after_four, progress_stream=io.StringIO())
+    first = run_sweep(spec, out, workers=1, on_row=ctrl_c_after_four, plots=False, progress_stream=io.StringIO())
     assert first.interrupted and first.executed == 4 and first.summary is None
     assert len(_rows(out)) == 4
     assert not (out / "summary.json").exists()
 
-    second = run_sweep(spec, out, workers=1, plot_outcomes=("dns.race_occurred",), progress_stream=io.StringIO())
+    second = run_sweep(spec, out, workers=1, plots=False, progress_stream=io.StringIO())
     assert (second.executed, second.skipped) == (2, 4)
     rows = _rows(out)
     assert _keys(rows, spec.grid_keys) == sorted((v, s) for v in ("3", "4") for s in range(3))
     assert second.summary is not None and second.summary["runs"] == 6
 
-    third = run_sweep(spec, out, workers=1, plot_outcomes=("dns.race_occurred",), progress_stream=io.StringIO())
+    third = run_sweep(spec, out, workers=1, plots=False, progress_stream=io.StringIO())
     assert (third.executed, third.skipped) == (0, 6)
 
 
 def test_a_torn_last_line_and_a_killed_rewrites_temporary_are_cleared_on_resume(tmp_path: Path) -> None:
     spec = _spec(grid=(GridAxis("dns.endpoints", ("3",)),), seeds=(0, 1))
     out = tmp_path / "sweep"
-    run_sweep(spec, out, workers=1, plot_outcomes=("dns.race_occurred",), progress_stream=io.StringIO())
+    run_sweep(spec, out, workers=1, plots=False, progress_stream=io.StringIO())
     complete = (out / "results.csv").read_text().splitlines()
     # As if the machine died while writing the second row.
     (out / "results.csv").write_text("\n".join(complete[:2]) + "\n" + complete[2][:25])
     (out / ".results.csv.k1ll3d_x.csv").write_text(complete[0])  # a rewrite cut short by SIGKILL
 
-    again = run_sweep(spec, out, workers=1, plot_outcomes=("dns.race_occurred",), progress_stream=io.StringIO())
+    again = run_sweep(spec, out, workers=1, plots=False, progress_stream=io.StringIO())
     assert (again.executed, again.skipped) == (1, 1)
     assert sorted((out / "results.csv").read_text().splitlines()) == sorted(complete)
     assert sorted(path.name for path in out.iterdir() if path.name.startswith(".")) == [], "no temporaries left"
@@ -166,7 +166,7 @@ def test_a_crashing_run_is_recorded_with_a_reproducing_command_and_the_sweep_goe
     monkeypatch.setattr(World, "run", run_crashing_seed_1)
     spec = _spec()
     out = tmp_path / "sweep"
-    outcome = run_sweep(spec, out, workers=1, plot_outcomes=("dns.race_occurred",), progress_stream=io.StringIO())
+    outcome = run_sweep(spec, out, workers=1, plots=False, progress_stream=io.StringIO())
 
     rows = _rows(out)
     assert len(rows) == 6 and outcome.failed == 2
@@ -184,7 +184,7 @@ def test_a_crashing_run_is_recorded_with_a_reproducing_command_and_the_sweep_goe
     assert "injected crash" in capsys.readouterr().err
 
 
-BASE = ["sweep", "--grid", "dns.endpoints=3,4", "--seeds", "0..1", "--duration", "10m", "--workers", "1"]
+BASE = ["sweep", "--grid", "dns.endpoints=3,4", "--seeds", "0..1", "--duration", "10m", "--workers", "1", "--no-plots"]
 
 
 @pytest.mark.parametrize(
@@ -244,7 +244,7 @@ def test_a_study_naming_a_key_this_version_lacks_is_one_line_exit_2(
 def test_resuming_into_a_folder_of_another_sweep_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     spec = _spec(grid=(GridAxis("dns.endpoints", ("3",)),), seeds=(0, 0))
-    run_sweep(spec, out, workers=1, plot_outcomes=("dns.race_occurred",), progress_stream=io.StringIO())
+    run_sweep(spec, out, workers=1, plots=False, progress_stream=io.StringIO())
     before = (out / "results.csv").read_text()
 
     code = main([*BASE, "--set", "dns.endpoints=3", "--out", str(out)])

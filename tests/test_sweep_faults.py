@@ -43,7 +43,7 @@ def _spec(seeds: tuple[int, int]) -> SweepSpec:
 
 
 def _sweep(spec: SweepSpec, out: Path) -> tuple[int, int]:
-    outcome = run_sweep(spec, out, workers=1, progress_stream=io.StringIO())
+    outcome = run_sweep(spec, out, workers=1, plots=False, progress_stream=io.StringIO())
     return outcome.executed, outcome.skipped
 
 
@@ -69,7 +69,17 @@ def test_a_row_torn_inside_its_last_cell_is_dropped_and_run_again(tmp_path: Path
 
 def test_a_sweep_killed_with_sigkill_resumes_with_every_run_exactly_once(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    argv = ["sweep", *TINY_ARGS, "--grid", "dns.enactor.stall_probability=0.001", "--seeds", "0..3", "--workers", "1"]
+    argv = [
+        "sweep",
+        *TINY_ARGS,
+        "--grid",
+        "dns.enactor.stall_probability=0.001",
+        "--seeds",
+        "0..3",
+        "--workers",
+        "1",
+        "--no-plots",
+    ]
     process = subprocess.Popen([sys.executable, "-m", "emulator", *argv, "--out", str(out), "-q"])
     results = out / "results.csv"
     deadline = time.monotonic() + 60
@@ -92,7 +102,7 @@ def test_a_full_disk_mid_sweep_is_one_line_exit_1_and_leaves_no_torn_row(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "sweep"
-    argv = ["sweep", *TINY_ARGS, "--grid", "dns.enactor.stall_probability=0.001", "--seeds", "0..3", "-q"]
+    argv = ["sweep", *TINY_ARGS, "--grid", "dns.enactor.stall_probability=0.001", "--seeds", "0..3", "-q", "--no-plots"]
     real_write_all = sweep_store.write_all  # type: ignore[attr-defined]  # the name the store calls
     rows_written: list[bytes] = []
 
@@ -155,7 +165,18 @@ def _start_sweep(argv: list[str], out: Path, *, lines: int, within_s: float) -> 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
 def test_a_signal_to_a_parallel_sweep_leaves_no_worker_behind(tmp_path: Path, signum: signal.Signals) -> None:
     out = tmp_path / "sweep"
-    argv = ["sweep", *TINY_ARGS, "--grid", "dns.endpoints=3,4", "--seeds", "0..39", "--workers", "2", "-q"]
+    argv = [
+        "sweep",
+        *TINY_ARGS,
+        "--grid",
+        "dns.endpoints=3,4",
+        "--seeds",
+        "0..39",
+        "--workers",
+        "2",
+        "-q",
+        "--no-plots",
+    ]
     process, results = _start_sweep(argv, out, lines=3, within_s=60)
     workers = _children(process.pid)
     assert len(workers) >= 2, "two workers (and perhaps multiprocessing's resource tracker) were running"
@@ -208,7 +229,19 @@ def test_a_signal_during_a_one_worker_sweeps_run_stops_it_without_a_failed_row(t
     Trio loop, which must stop the world and drop the unfinished run, not keep it as failed."""
     out = tmp_path / "sweep"
     # Runs of a few seconds each, so the signal lands inside one.
-    argv = ["sweep", "--grid", "ec2.droplets=2000", "--duration", "2h", "--seeds", "0..9", "--workers", "1", "-q"]
+    argv = [
+        "sweep",
+        "--grid",
+        "ec2.droplets=2000",
+        "--duration",
+        "2h",
+        "--seeds",
+        "0..9",
+        "--workers",
+        "1",
+        "-q",
+        "--no-plots",
+    ]
     process, results = _start_sweep(argv, out, lines=2, within_s=90)
     time.sleep(0.5)  # into the next run
     process.send_signal(signal.SIGTERM)

@@ -42,8 +42,7 @@ def _sorted_rows(path: Path) -> list[dict[str, str]]:
 def test_the_dask_executor_gives_the_same_rows_as_the_local_one(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     spec = _spec()
-    plots = ("dns.race_occurred",)
-    run_sweep(spec, tmp_path / "local", workers=1, plot_outcomes=plots, progress_stream=io.StringIO())
+    run_sweep(spec, tmp_path / "local", workers=1, plots=False, progress_stream=io.StringIO())
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
     ) as cluster:
@@ -52,7 +51,7 @@ def test_the_dask_executor_gives_the_same_rows_as_the_local_one(tmp_path: Path) 
             tmp_path / "dask",
             executor="dask",
             scheduler=cluster.scheduler_address,
-            plot_outcomes=plots,
+            plots=False,
             progress_stream=io.StringIO(),
         )
     assert outcome.executed == 6
@@ -119,7 +118,18 @@ def test_the_enactor_stall_study_on_a_small_grid_gives_a_rate_curve_and_line_plo
 
 def test_ctrl_c_in_a_terminal_stops_the_workers_keeps_rows_and_exits_130(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    argv = ["sweep", "--grid", "dns.endpoints=3,4", "--seeds", "0..39", "--duration", "30m", "--workers", "2"]
+    argv = [
+        "sweep",
+        "--grid",
+        "dns.endpoints=3,4",
+        "--seeds",
+        "0..39",
+        "--duration",
+        "30m",
+        "--workers",
+        "2",
+        "--no-plots",
+    ]
     process = subprocess.Popen(
         [sys.executable, "-m", "emulator", *argv, "--out", str(out)],
         stdout=subprocess.PIPE,

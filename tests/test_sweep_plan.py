@@ -17,7 +17,18 @@ from emulator.experiments.sweep_plan import (
 )
 from emulator.experiments.sweep_spec import GridAxis, SweepSpec
 
-SMALL = ["sweep", "--grid", "dns.race_fix=true,false", "--seeds", "0..0", "--duration", "10m", "--workers", "1"]
+SMALL = [
+    "sweep",
+    "--grid",
+    "dns.race_fix=true,false",
+    "--seeds",
+    "0..0",
+    "--duration",
+    "10m",
+    "--workers",
+    "1",
+    "--no-plots",
+]
 
 
 def test_a_studys_dry_run_names_its_runs_and_virtual_hours_with_an_estimate_and_writes_nothing(
@@ -123,3 +134,20 @@ def test_the_plan_reads_when_each_points_last_fault_ends(tmp_path: Path) -> None
     spec = SweepSpec("healthy", (), faults, (GridAxis("ec2.droplets", ("10", "20")),), (0, 0), duration="2h")
     plan = plan_sweep(spec, tmp_path / "none")
     assert plan.last_fault_at == (600.0, 600.0) and plan.last_fault_end == (4200.0, 4200.0)
+
+
+def test_no_plots_writes_the_same_rows_and_table_and_says_the_plots_were_left_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with_plots = [argument for argument in SMALL if argument != "--no-plots"]
+    assert main([*with_plots, "--out", str(tmp_path / "drawn")]) == 0
+    drawn = capsys.readouterr().out.splitlines()
+    assert main([*SMALL, "--out", str(tmp_path / "bare")]) == 0
+    bare = capsys.readouterr().out.splitlines()
+    assert any(line.endswith("plots in " + str(tmp_path / "drawn" / "plots")) for line in drawn)
+    assert any(line.endswith("no plots (--no-plots)") for line in bare)
+    assert not (tmp_path / "bare" / "plots").exists() and any((tmp_path / "drawn" / "plots").iterdir())
+    # The same runs and the same table of outcomes: only the drawing is left out.
+    assert (tmp_path / "bare" / "results.csv").read_text() == (tmp_path / "drawn" / "results.csv").read_text()
+    table = [line for line in drawn if line.startswith("  dns.race_fix=")]
+    assert table and table == [line for line in bare if line.startswith("  dns.race_fix=")]

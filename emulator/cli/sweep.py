@@ -33,6 +33,7 @@ from emulator.experiments.sweep import EXECUTORS, SweepError, SweepOutcome, run_
 from emulator.experiments.sweep_plan import calibrate, format_estimate, format_plan, plan_sweep
 from emulator.experiments.sweep_spec import GRID_FAULT, GridAxis, SweepSpec, parse_grid, parse_seeds, validate
 from emulator.experiments.sweep_store import RESULTS_FILE
+from emulator.experiments.sweep_summary import charted_outcomes
 from metrics.files import OutputError
 
 __all__ = ["add_sweep_parser", "command_sweep", "spec_from_args"]
@@ -64,6 +65,9 @@ def add_sweep_parser(commands: Any) -> None:
         "--dry-run",
         action="store_true",
         help="print the plan (runs, virtual time, a wall-time estimate from a short calibration) and exit",
+    )
+    sweep.add_argument(
+        "--no-plots", action="store_true", help="write results.csv and summary.json only (plots take seconds)"
     )
     add_output_style(sweep, quiet="the closing line and failures")
 
@@ -175,6 +179,7 @@ def command_sweep(args: argparse.Namespace) -> int:
                 executor=args.executor,
                 scheduler=args.scheduler,
                 plot_outcomes=outcomes,
+                plots=not args.no_plots,
                 show_progress=not args.quiet,
                 # -q keeps the closing line only: no plan, and no calibration runs.
                 before_runs=None if args.quiet else lambda: _print_plan(spec, out, args, validated=True),
@@ -194,10 +199,10 @@ def command_sweep(args: argparse.Namespace) -> int:
     print(
         f"Sweep: {summary['runs']} runs ({outcome.executed} run now, {outcome.skipped} resumed), "
         f"{summary['failed']} failed -> {results}, {out / 'summary.json'}, "
-        f"{len(outcome.plots)} plots in {out / 'plots'}"
+        + ("no plots (--no-plots)" if args.no_plots else f"{len(outcome.plots)} plots in {out / 'plots'}")
     )
     if not args.quiet:
-        _print_table(summary, outcomes or tuple(path.stem for path in outcome.plots[:6]))
+        _print_table(summary, outcomes or tuple(charted_outcomes(summary)[:6]))
     for failure in summary["failures"]:
         print(f"  failed seed={failure['seed']}: {failure['error']}\n    reproduce: {failure['command']}")
     if summary["failed"]:

@@ -252,12 +252,16 @@ def run_sweep(
     executor: str = "local",
     scheduler: str | None = None,
     plot_outcomes: tuple[str, ...] = (),
+    plots: bool = True,
     progress_stream: TextIO | None = None,
     show_progress: bool = True,
     on_row: Callable[[Row], None] | None = None,
     before_runs: Callable[[], None] | None = None,
 ) -> SweepOutcome:
     """Run what is missing (:func:`run_rows`), then write ``summary.json`` and the plots.
+
+    ``plots=False`` leaves the plots out (``--no-plots``): drawing them, with
+    matplotlib's import, can take longer than a small sweep's runs.
 
     Ctrl-C returns with ``interrupted`` set and no summary.
     """
@@ -276,7 +280,9 @@ def run_sweep(
         return SweepOutcome(out, ran.executed, ran.skipped, ran.failed, True, None, ())
     summary = summarise(spec, ran.store.rows(), headline=plot_outcomes or CHAIN_OUTCOMES)
     write_report(summary, out / "summary.json")
-    from emulator.experiments.sweep_plots import plot_summary  # matplotlib is slow to import: only once runs are done
+    drawn: list[Path] = []
+    if plots:
+        from emulator.experiments.sweep_plots import plot_summary  # matplotlib is slow to import: only when drawing
 
-    plots = plot_summary(summary, out / "plots", plot_outcomes)
-    return SweepOutcome(out, ran.executed, ran.skipped, ran.failed, False, summary, tuple(plots))
+        drawn = plot_summary(summary, out / "plots", plot_outcomes)
+    return SweepOutcome(out, ran.executed, ran.skipped, ran.failed, False, summary, tuple(drawn))

@@ -27,23 +27,12 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from emulator.experiments.sweep_summary import CHAIN_OUTCOMES
+from emulator.experiments.sweep_summary import charted_outcomes, value_and_band
 from metrics.files import atomic_write
 
 __all__ = ["MAX_PANELS", "colour_range", "heatmap_figure", "line_figure", "log_spaced", "plot_summary"]
 
 MAX_PANELS = 12
-
-
-def _value_and_band(stats: dict[str, Any], kind: str) -> tuple[float, float, float]:
-    """Mean or rate with its 95% interval; NaN where the point has no value."""
-    if kind == "boolean":
-        if stats["rate"] is None:
-            return math.nan, math.nan, math.nan
-        return stats["rate"], stats["ci95"][0], stats["ci95"][1]
-    if "mean" not in stats:
-        return math.nan, math.nan, math.nan
-    return stats["mean"], stats["mean_ci95"][0], stats["mean_ci95"][1]
 
 
 def _numeric_axis(values: list[str]) -> list[float] | None:
@@ -82,7 +71,7 @@ def colour_range(kind: str, outcome: str, finite: list[float]) -> tuple[float, f
 
 def _cell_text(stats: dict[str, Any], kind: str) -> str:
     """``0.4`` / ``[0.17,0.69]`` / ``n=10``: the value, its 95% interval and its n."""
-    centre, low, high = _value_and_band(stats, kind)
+    centre, low, high = value_and_band(stats, kind)
     if math.isnan(centre):
         return f"-\nn={stats.get('n', 0)}"
     return f"{_short(centre)}\n[{_short(low)},{_short(high)}]\nn={stats['n']}"
@@ -116,7 +105,7 @@ def line_figure(summary: dict[str, Any], outcome: str, kind: str) -> Figure:
     order = sorted(range(len(xs)), key=lambda index: xs[index])
     xs = [xs[index] for index in order]
     stats = [stats[index] for index in order]
-    centre, low, high = zip(*(_value_and_band(entry, kind) for entry in stats), strict=True)
+    centre, low, high = zip(*(value_and_band(entry, kind) for entry in stats), strict=True)
     figure = Figure(figsize=(6.4, 4.2), layout="constrained")
     axes = figure.add_subplot()
     axes.fill_between(xs, low, high, alpha=0.25, label="95% CI")
@@ -151,7 +140,7 @@ def heatmap_figure(summary: dict[str, Any], outcome: str, kind: str) -> Figure |
     lookup = {tuple(point["grid"][key] for key, _ in grid): point[kind][outcome] for point in summary["points"]}
     panels = []
     for facet in facets:
-        matrix = [[_value_and_band(lookup[(x, y, *facet)], kind)[0] for x in x_values] for y in y_values]
+        matrix = [[value_and_band(lookup[(x, y, *facet)], kind)[0] for x in x_values] for y in y_values]
         panels.append(matrix)
     finite = [value for matrix in panels for row in matrix for value in row if not math.isnan(value)]
     low, high = colour_range(kind, outcome, finite)
@@ -191,26 +180,10 @@ def _save(figure: Figure, path: Path) -> None:
     atomic_write(path, lambda stream: figure.savefig(stream, format="png", dpi=100))
 
 
-def _varies(summary: dict[str, Any], outcome: str, kind: str) -> bool:
-    values = {_value_and_band(point[kind][outcome], kind) for point in summary["points"]}
-    return len(values) > 1
-
-
 def plot_summary(summary: dict[str, Any], folder: Path, outcomes: tuple[str, ...] = ()) -> list[Path]:
-    """Write one PNG per outcome into ``folder``; return their paths.
-
-    ``outcomes`` restricts the plots (a study names the ones it is about), and
-    each of them is drawn even if it never varies (every run raced: a flat 1.0
-    is the finding); otherwise the chain's outcomes (``CHAIN_OUTCOMES``, for the same
-    reason) and then every other outcome that differs somewhere across the grid (constant
-    ones, e.g. always 0, would only add noise).
-    """
+    """Write one PNG per charted outcome (:func:`charted_outcomes`) into ``folder``; return their paths."""
     kinds: dict[str, str] = summary["outcomes"]
-    if outcomes:
-        chosen = [name for name in outcomes if name in kinds]
-    else:
-        chosen = [name for name in CHAIN_OUTCOMES if name in kinds]
-        chosen += [name for name, kind in kinds.items() if name not in chosen and _varies(summary, name, kind)]
+    chosen = charted_outcomes(summary, outcomes)
     dimensions = len(_varying_axes(summary))
     folder.mkdir(parents=True, exist_ok=True)
     written = []

@@ -18,7 +18,15 @@ from typing import Any
 from emulator.experiments.sweep_spec import FIXED_COLUMNS, SweepSpec, run_command
 from emulator.experiments.sweep_store import decode_cell
 
-__all__ = ["mean_interval", "outcome_kinds", "quantile", "summarise", "wilson_interval"]
+__all__ = [
+    "charted_outcomes",
+    "mean_interval",
+    "outcome_kinds",
+    "quantile",
+    "summarise",
+    "value_and_band",
+    "wilson_interval",
+]
 
 Z_95 = 1.959963984540054
 # Two-sided 95% critical values of Student's t for 1..30 degrees of freedom.
@@ -162,3 +170,35 @@ def summarise(spec: SweepSpec, rows: list[dict[str, str]], headline: tuple[str, 
         "points": points,
         "failures": failures,
     }
+
+
+def value_and_band(stats: dict[str, Any], kind: str) -> tuple[float, float, float]:
+    """Mean or rate with its 95% interval; NaN where the point has no value."""
+    if kind == "boolean":
+        if stats["rate"] is None:
+            return math.nan, math.nan, math.nan
+        return stats["rate"], stats["ci95"][0], stats["ci95"][1]
+    if "mean" not in stats:
+        return math.nan, math.nan, math.nan
+    return stats["mean"], stats["mean_ci95"][0], stats["mean_ci95"][1]
+
+
+def charted_outcomes(summary: dict[str, Any], outcomes: tuple[str, ...] = ()) -> list[str]:
+    """The outcomes a sweep draws and tabulates, in order.
+
+    ``outcomes`` (a study's) are all drawn even if they never vary (every run
+    raced: a flat 1.0 is the finding); otherwise the chain's outcomes
+    (``CHAIN_OUTCOMES``, for the same reason) and then every other outcome that
+    differs somewhere across the grid (constant ones, e.g. always 0, would only
+    add noise). The same list whether or not the plots are drawn (``--no-plots``).
+    """
+    kinds: dict[str, str] = summary["outcomes"]
+    if outcomes:
+        return [name for name in outcomes if name in kinds]
+    chosen = [name for name in CHAIN_OUTCOMES if name in kinds]
+    return chosen + [name for name, kind in kinds.items() if name not in chosen and _varies(summary, name, kind)]
+
+
+def _varies(summary: dict[str, Any], outcome: str, kind: str) -> bool:
+    values = {value_and_band(point[kind][outcome], kind) for point in summary["points"]}
+    return len(values) > 1
