@@ -12,39 +12,53 @@ from tests.helpers import DNS_ONLY, first, run, shared_run
 HOUR = 3600.0
 
 
-def test_incident_race_emerges_within_the_hour_for_most_seeds_at_different_times() -> None:
+# A few seeds for a quick answer; the full sets of seeds in the slow set, which CI runs too.
+QUICK_SEEDS, ALL_SEEDS = range(100, 105), range(100, 120)
+
+
+@pytest.mark.parametrize(
+    ("seeds", "at_least"), [(QUICK_SEEDS, 4), pytest.param(ALL_SEEDS, 14, marks=pytest.mark.slow)], ids=["5", "20"]
+)
+def test_incident_race_emerges_within_the_hour_for_most_seeds_at_different_times(seeds: range, at_least: int) -> None:
     onsets = []
-    for seed in range(100, 120):
+    for seed in seeds:
         report = shared_run("incident", seed, run__duration_s=HOUR, operator__enabled=False, **DNS_ONLY)
         if report["dns"]["race_occurred"]:
             onsets.append(report["dns"]["first_empty_at"])
-    assert len(onsets) >= 14, f"race in only {len(onsets)} of 20 seeds"
+    assert len(onsets) >= at_least, f"race in only {len(onsets)} of {len(seeds)} seeds"
     assert all(0 < onset <= HOUR for onset in onsets)
     assert len({round(onset) for onset in onsets}) >= len(onsets) - 1, "onsets must differ between seeds"
 
 
-def test_in_most_races_the_late_enactor_lost_locks_and_backed_off_in_that_pass() -> None:
+@pytest.mark.parametrize(
+    ("seeds", "at_least"), [(QUICK_SEEDS, 3), pytest.param(ALL_SEEDS[:10], 6, marks=pytest.mark.slow)], ids=["5", "10"]
+)
+def test_in_most_races_the_late_enactor_lost_locks_and_backed_off_in_that_pass(seeds: range, at_least: int) -> None:
     details = []
-    for seed in range(100, 110):
+    for seed in seeds:
         report = shared_run("incident", seed, run__duration_s=HOUR, operator__enabled=False, **DNS_ONLY)
         details += report["dns"]["race_details"]
-    assert len(details) >= 6
+    assert len(details) >= at_least
     contended = [d for d in details if d["lock_conflicts"] > 0 and d["backoff_s"] > 0]
     assert len(contended) > len(details) / 2, details
     # Its plan was more than keep_generations (10) behind when it wrote the regional endpoint.
     assert all(d["lag_generations"] > 10 and d["since_check_s"] > 50 for d in details), details
 
 
-def test_a_single_enactor_never_races_its_own_clean_up() -> None:
+@pytest.mark.parametrize(
+    "seeds", [QUICK_SEEDS[:3], pytest.param(ALL_SEEDS[:10], marks=pytest.mark.slow)], ids=["3", "10"]
+)
+def test_a_single_enactor_never_races_its_own_clean_up(seeds: range) -> None:
     """No other Enactor to hold locks or to finish a newer plan and clean up behind it."""
-    for seed in range(100, 110):
+    for seed in seeds:
         report = run("incident", seed, run__duration_s=HOUR, dns__enactors=1, operator__enabled=False, **DNS_ONLY)
         assert report["dns"]["lock_conflicts"] == 0, seed
         assert not report["dns"]["race_occurred"], seed
 
 
-def test_healthy_dns_never_races() -> None:
-    for seed in range(6):
+@pytest.mark.parametrize("seeds", [range(2), pytest.param(range(6), marks=pytest.mark.slow)], ids=["2", "6"])
+def test_healthy_dns_never_races(seeds: range) -> None:
+    for seed in seeds:
         report = run("healthy", seed, run__duration_s=HOUR, **DNS_ONLY)
         assert not report["dns"]["race_occurred"], seed
         assert report["dns"]["first_empty_at"] is None, seed
