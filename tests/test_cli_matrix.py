@@ -31,7 +31,7 @@ SMALL = {
     ],
     "keys": ["keys", "dwfm."],
     "bench": ["bench", "--sizes", "20", "--duration", "2m", "--skip-incident", "--runs", "1"],
-    "compare": ["compare", "--fix", "race-fix", "--seeds", "0..0", "--duration", "10m", "--workers", "1"],
+    "compare": ["compare", "--fix", "race-fix", "--seeds", "0..0", "--duration", "10m", "--workers", "1", "--no-plots"],
 }
 
 

@@ -134,10 +134,11 @@ def test_json_and_csv_formats_print_the_files_and_a_rerun_runs_nothing(
 ) -> None:
     out = tmp_path / "cmp"
     argv = ["compare", *DNS_ONLY, "--seeds", "0", "--fix", "race-fix", "--workers", "1", "--out", str(out)]
-    assert main([*argv, "--format", "json"]) == 0
+    assert main([*argv, "--format", "json", "--no-plots"]) == 0
     stdout, err = capsys.readouterr()
     assert json.loads(stdout) == json.loads((out / "compare.json").read_text())
     assert "2 run now, 0 resumed" in err
+    assert err.rstrip().endswith("compare.json") and not (out / "compare.png").exists()  # --no-plots draws nothing
     assert main([*argv, "--format", "csv"]) == 0
     stdout, err = capsys.readouterr()
     assert stdout == (out / "compare.csv").read_text()
@@ -149,8 +150,8 @@ def test_the_table_always_shows_the_race_dwfm_collapse_and_nlb_flapping_even_whe
 ) -> None:
     # No fleet: DWFM never collapses and no NLB flaps in any variant; the table must still say so.
     out = tmp_path / "cmp"
-    argv = ["compare", *DNS_ONLY, "--seeds", "0", "--fix", "race-fix", "--workers", "1", "-q", "--out", str(out)]
-    assert main(argv) == 0
+    argv = ["compare", *DNS_ONLY, "--seeds", "0", "--fix", "race-fix", "--workers", "1", "-q", "--no-plots"]
+    assert main([*argv, "--out", str(out)]) == 0
     lines = capsys.readouterr().out.splitlines()
     header = lines[lines.index("Race and phases: seeds where it happened / seeds [95% Wilson interval]") + 1]
     assert header.split() == [

@@ -63,6 +63,7 @@ def add_compare_parser(commands: Any) -> None:
         help="compare only these fixes (default: every one; --list names them)",
     )
     compare.add_argument("--list", action="store_true", help="print the declared fixes and exit")
+    compare.add_argument("--no-plots", action="store_true", help="write compare.csv and compare.json only")
     compare.add_argument("--out", type=Path, default=Path("compare-out"), help="results folder")
     add_executor_options(compare, EXECUTORS)
     compare.add_argument("--format", choices=FORMATS, default="table", help="what goes to stdout")
@@ -171,6 +172,7 @@ def command_compare(args: argparse.Namespace) -> int:
                 executor=args.executor,
                 scheduler=args.scheduler,
                 show_progress=not args.quiet,
+                plot=not args.no_plots,
             )
         except KeyboardInterrupt:  # a signal outside the loop of runs (while opening, or summarising)
             outcome = None
@@ -194,7 +196,8 @@ def command_compare(args: argparse.Namespace) -> int:
         json.dump(result, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     if not args.quiet:
-        files = ", ".join(str(args.out / name) for name in ("compare.csv", "compare.json", "compare.png"))
+        names = ("compare.csv", "compare.json") if args.no_plots else ("compare.csv", "compare.json", "compare.png")
+        files = ", ".join(str(args.out / name) for name in names)
         print(
             f"\nCompare: {result['runs']} runs ({outcome.executed} run now, {outcome.skipped} resumed), "
             f"{result['failed']} failed -> {files}",

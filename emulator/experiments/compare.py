@@ -192,11 +192,13 @@ def cells_csv(result: dict[str, Any], stream: TextIO) -> None:
         writer.writerow({name: encode_cell(value) for name, value in cell.items()})
 
 
-def _write_outputs(result: dict[str, Any], out: Path) -> None:
+def _write_outputs(result: dict[str, Any], out: Path, *, plot: bool) -> None:
     buffer = io.StringIO()
     cells_csv(result, buffer)
     atomic_write(out / CSV_FILE, lambda stream: stream.write(buffer.getvalue().encode()))
     write_report(result, out / JSON_FILE)
+    if not plot:
+        return
     from emulator.experiments.compare_plot import plot_compare  # matplotlib is slow to import: only at the end
 
     plot_compare(result, out / PNG_FILE)
@@ -213,8 +215,13 @@ def run_compare(
     progress_stream: TextIO | None = None,
     show_progress: bool = True,
     on_row: Callable[[dict[str, Any]], None] | None = None,
+    plot: bool = True,
 ) -> CompareOutcome:
-    """Run what is missing (as a sweep would), then write ``compare.csv``, ``.json`` and ``.png``."""
+    """Run what is missing (as a sweep would), then write ``compare.csv``, ``.json`` and ``.png``.
+
+    ``plot=False`` (``--no-plots``) leaves the ``.png`` out: matplotlib's import and the
+    drawing take longer than a quick comparison's runs.
+    """
     ran = run_rows(
         spec,
         out,
@@ -229,5 +236,5 @@ def run_compare(
     if ran.interrupted:
         return CompareOutcome(out, ran.executed, ran.skipped, ran.failed, True, None)
     result = summarise_compare(spec, chosen, ran.store.rows())
-    _write_outputs(result, out)
+    _write_outputs(result, out, plot=plot)
     return CompareOutcome(out, ran.executed, ran.skipped, ran.failed, False, result)
