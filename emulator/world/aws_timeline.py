@@ -93,7 +93,9 @@ AWS_PHASES: dict[str, tuple[str, str]] = {
     "dns_outage": ("23:48", "02:25"),  # errors start -> records restored
     "dwfm_collapse": ("02:25", "05:28"),  # DynamoDB back -> every droplet leased again
     "network_backlog": ("06:21", "10:36"),  # propagation latency rises -> back to normal
-    "nlb_flapping": ("05:30", "09:36"),  # NLB errors start -> failover disabled
+    # AWS gave no span for the flapping itself: its NLB impact, errors start -> failover disabled, against
+    # our flapping alarm's phase (README, "Beside AWS's timeline").
+    "nlb_flapping": ("05:30", "09:36"),
 }
 
 
