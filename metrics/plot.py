@@ -7,8 +7,8 @@ cascade lines up by eye. Gauges are drawn as they are; counters as their
 rate per virtual minute (a cumulative total hides the moment things went
 wrong); histograms as the mean of the observations in each interval.
 
-matplotlib is imported only here and only when a plot is asked for: it is
-the optional ``plot`` extra, not needed to run the emulator.
+matplotlib is imported only when a plot is asked for: its import takes about a
+second, which a run without plots should not pay.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ acts. Above them the phases, one lane each; through them AWS's milestones
 at AWS's own PDT time (:mod:`metrics.story_axes`). Titles and units are for
 people: "per virtual minute", "%", never a Grafana unit id.
 
-matplotlib is imported only when a plot is drawn (the optional ``plot`` extra).
+matplotlib is imported only when a plot is drawn (its import takes about a second).
 """
 
 from __future__ import annotations
