@@ -9,6 +9,20 @@ from typing import Any
 from emulator.config.loading import build_config
 from emulator.world.runner import run_world
 
+# A sweep at its smallest (two 10-minute runs, one process, no plots): for tests of the sweep's command line.
+SMALL_SWEEP = [
+    "sweep",
+    "--grid",
+    "dns.race_fix=true,false",
+    "--seeds",
+    "0..0",
+    "--duration",
+    "10m",
+    "--workers",
+    "1",
+    "--no-plots",
+]
+
 # Tests about the DNS automation leave the EC2 fleet out: scale down, not out.
 DNS_ONLY: dict[str, Any] = {"ec2__droplets": 0, "dwfm__hosts_per_az": 1, "dwfm__workers": 1, "dwfm__check_tick_s": 60}
 

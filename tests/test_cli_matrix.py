@@ -13,22 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import SMALL_SWEEP
+
 # Each subcommand at its smallest: a few virtual minutes, one seed, one tiny fleet.
 SMALL = {
     "run": ["run", "--duration", "10m"],
     "soak": ["soak", "--duration", "10m", "--speed", "6000", "--metrics-port", "0", "--status-every", "0.05"],
-    "sweep": [
-        "sweep",
-        "--grid",
-        "dns.race_fix=true,false",
-        "--seeds",
-        "0..0",
-        "--duration",
-        "10m",
-        "--workers",
-        "1",
-        "--no-plots",
-    ],
+    "sweep": SMALL_SWEEP,
     "keys": ["keys", "dwfm."],
     "bench": ["bench", "--sizes", "20", "--duration", "2m", "--skip-incident", "--runs", "1"],
     "compare": ["compare", "--fix", "race-fix", "--seeds", "0..0", "--duration", "10m", "--workers", "1", "--no-plots"],

@@ -118,18 +118,7 @@ def test_the_enactor_stall_study_on_a_small_grid_gives_a_rate_curve_and_line_plo
 
 def test_ctrl_c_in_a_terminal_stops_the_workers_keeps_rows_and_exits_130(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    argv = [
-        "sweep",
-        "--grid",
-        "dns.endpoints=3,4",
-        "--seeds",
-        "0..39",
-        "--duration",
-        "30m",
-        "--workers",
-        "2",
-        "--no-plots",
-    ]
+    argv = ["sweep", "--grid", "dns.endpoints=3,4", "--seeds", "0..39", "--duration", "30m", "--workers", "2"]
     process = subprocess.Popen(
         [sys.executable, "-m", "emulator", *argv, "--out", str(out)],
         stdout=subprocess.PIPE,

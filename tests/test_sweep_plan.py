@@ -16,19 +16,9 @@ from emulator.experiments.sweep_plan import (
     plan_sweep,
 )
 from emulator.experiments.sweep_spec import GridAxis, SweepSpec
+from tests.helpers import SMALL_SWEEP
 
-SMALL = [
-    "sweep",
-    "--grid",
-    "dns.race_fix=true,false",
-    "--seeds",
-    "0..0",
-    "--duration",
-    "10m",
-    "--workers",
-    "1",
-    "--no-plots",
-]
+SMALL = SMALL_SWEEP
 
 
 def test_a_studys_dry_run_names_its_runs_and_virtual_hours_with_an_estimate_and_writes_nothing(
