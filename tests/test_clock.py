@@ -7,8 +7,9 @@ import time
 import pytest
 import trio
 
-from emulator.kernel.clock import VirtualClock, run_queue_of_this_run
+from emulator.kernel.clock import VirtualClock
 from emulator.kernel.realtime_clock import RealtimeClock
+from emulator.kernel.trio_idle import run_queue_of_this_run
 
 
 async def _with_clock(clock, body):  # type: ignore[no-untyped-def]

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import time
 from collections.abc import Callable, Iterator, Sized
 from contextlib import contextmanager
 
@@ -34,7 +33,9 @@ import outcome
 import trio
 from trio.lowlevel import Abort, Task, current_task, reschedule, wait_task_rescheduled
 
-__all__ = ["Clock", "TimerHandle", "VirtualClock", "run_queue_of_this_run", "wait_until_idle"]
+from emulator.kernel.trio_idle import IdleJumpingClock, run_queue_of_this_run
+
+__all__ = ["Clock", "TimerHandle", "VirtualClock", "wait_until_idle"]
 
 # Heap entry layout, a list for speed: [deadline, seq, task, callback, alive, args].
 _DEADLINE, _SEQ, _TASK, _CALLBACK, _ALIVE, _ARGS = range(6)
@@ -204,7 +205,7 @@ class VirtualClock(Clock):
 
     def trio_clock(self) -> trio.abc.Clock:
         """The clock to give ``trio.run``: it tells this one whenever the run is idle."""
-        return _IdleJumpingClock(self)
+        return IdleJumpingClock(self)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """The driver: wait until every task is blocked, then jump and wake.
@@ -214,7 +215,7 @@ class VirtualClock(Clock):
         """
         task_status.started()
         trio_clock = trio.lowlevel.current_clock()
-        if isinstance(trio_clock, _IdleJumpingClock) and trio_clock.virtual is self:
+        if isinstance(trio_clock, IdleJumpingClock) and trio_clock.virtual is self:
             await self._stand_by_while_trio_jumps()
             return
         while True:
@@ -272,42 +273,3 @@ class VirtualClock(Clock):
     def _tasks_runnable(self) -> int:
         queue = self._run_queue
         return len(queue) if queue is not None else trio.lowlevel.current_statistics().tasks_runnable
-
-
-def run_queue_of_this_run() -> Sized | None:
-    """Trio's run queue, whose length is ``current_statistics().tasks_runnable``; None if it moved.
-
-    Asking ``current_statistics`` builds the whole statistics record, I/O
-    backend's included: about 5 µs, against 0.2 µs for the length, and the
-    idle check asks after every instant whose callbacks answered a request
-    (each Route 53 commit). The one Trio internal besides the scheduler's
-    generator (:mod:`emulator.kernel.determinism`); ``tests/test_clock.py``
-    fails loudly if an upgrade moves it, and without it the clock falls back
-    to the public call.
-    """
-    runner = getattr(getattr(trio._core._run, "GLOBAL_RUN_CONTEXT", None), "runner", None)
-    queue = getattr(runner, "runq", None)
-    return queue if isinstance(queue, Sized) else None
-
-
-class _IdleJumpingClock(trio.abc.Clock):
-    """Trio's clock for a virtual run: real time, and a hook into Trio's idle moments.
-
-    Trio asks its clock how long it may sleep only when no task is runnable;
-    that is exactly when the virtual clock may jump, so it jumps there and
-    Trio does not sleep (the woken tasks run in the very next batch).
-    """
-
-    def __init__(self, virtual: VirtualClock) -> None:
-        self.virtual = virtual
-
-    def start_clock(self) -> None:
-        pass
-
-    def current_time(self) -> float:
-        return time.perf_counter()
-
-    def deadline_to_sleep_time(self, deadline: float) -> float:
-        if self.virtual.jump_if_idle():
-            return 0.0
-        return deadline - time.perf_counter()

@@ -12,7 +12,7 @@ would then interleave differently from run to run, and differently again
 depending on whether Hypothesis happens to be imported. So
 :func:`seed_trio_scheduler` switches Trio to its deterministic mode (the one
 Hypothesis uses) and seeds that generator at the start of each run. Besides the
-clock's idle check (:func:`emulator.kernel.clock.run_queue_of_this_run`), this is
+clock's idle check (:func:`emulator.kernel.trio_idle.run_queue_of_this_run`), this is
 the only place that touches Trio's internals; ``tests/test_determinism.py``
 fails loudly if an upgrade moves them.
 """
