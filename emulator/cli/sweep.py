@@ -208,8 +208,9 @@ def command_sweep(args: argparse.Namespace) -> int:
     if summary["failed"]:
         # A script or CI job must not take a sweep with crashed or violating runs for a clean one.
         print(
-            f"{PROG}: {summary['failed']} of {summary['runs']} runs failed (every row, the summary and the plots "
-            "are written; each failure above has the command that replays it)",
+            f"{PROG}: {summary['failed']} of {summary['runs']} runs failed (every row, the summary"
+            f"{'' if args.no_plots else ' and the plots'} are written; each failure above has the command that "
+            "replays it)",
             file=sys.stderr,
         )
         return 1
