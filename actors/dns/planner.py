@@ -50,18 +50,48 @@ def endpoint_names(count: int, regional_position: int) -> tuple[str, ...]:
 _WEIGHTS = range(1, 101)
 _RECORDS = tuple(tuple(WeightedRecord(address, weight) for weight in _WEIGHTS) for address in LOAD_BALANCER_POOL)
 _POOL_INDEXES = range(len(LOAD_BALANCER_POOL))
+_POOL_BITS = len(LOAD_BALANCER_POOL).bit_length()
+_WEIGHT_BITS = len(_WEIGHTS).bit_length()
+# Up to this many load balancers per endpoint, ``random.sample`` draws with a set
+# (its pool is larger than a small set): the fast path below repeats those draws.
+_SET_SAMPLING_MAX = 5
 
 
 def make_plan(generation: int, endpoints: tuple[str, ...], per_endpoint: int, rng: random.Random) -> Plan:
-    """For each endpoint, ``per_endpoint`` distinct load balancers with weights 1-100."""
-    sample, randint = rng.sample, rng.randint
-    return Plan(
-        generation=generation,
-        endpoints=tuple(
-            (endpoint, tuple(_RECORDS[index][randint(1, 100) - 1] for index in sample(_POOL_INDEXES, per_endpoint)))
-            for endpoint in endpoints
-        ),
-    )
+    """For each endpoint, ``per_endpoint`` distinct load balancers with weights 1-100.
+
+    The draws are those of ``rng.sample(pool, per_endpoint)`` then one
+    ``rng.randint(1, 100)`` per load balancer, written out on ``getrandbits``
+    (the same calls, in the same order, as CPython's own): the Planner runs
+    for the whole run, and those library calls were most of its time. A seed's
+    plans, and so its trace, are the same either way.
+    """
+    if per_endpoint > _SET_SAMPLING_MAX:
+        sample, randint = rng.sample, rng.randint
+        return Plan(
+            generation=generation,
+            endpoints=tuple(
+                (endpoint, tuple(_RECORDS[i][randint(1, 100) - 1] for i in sample(_POOL_INDEXES, per_endpoint)))
+                for endpoint in endpoints
+            ),
+        )
+    getrandbits, pool_size, weights = rng.getrandbits, len(_POOL_INDEXES), len(_WEIGHTS)
+    planned = []
+    for endpoint in endpoints:
+        chosen: list[int] = []
+        for _ in range(per_endpoint):
+            index = getrandbits(_POOL_BITS)
+            while index >= pool_size or index in chosen:  # below the pool's size, and not chosen yet
+                index = getrandbits(_POOL_BITS)
+            chosen.append(index)
+        records = []
+        for index in chosen:
+            weight = getrandbits(_WEIGHT_BITS)
+            while weight >= weights:
+                weight = getrandbits(_WEIGHT_BITS)
+            records.append(_RECORDS[index][weight])
+        planned.append((endpoint, tuple(records)))
+    return Plan(generation=generation, endpoints=tuple(planned))
 
 
 async def run_planner(
