@@ -43,4 +43,30 @@ def seed_trio_scheduler(seed: int) -> None:
             "update emulator.kernel.determinism.seed_trio_scheduler"
         )
     setattr(run_module, "_ALLOW_DETERMINISTIC_SCHEDULING", True)  # noqa: B010 - Final in Trio
+    if not isinstance(scheduler_random, SchedulerRandom):
+        scheduler_random = SchedulerRandom()
+        run_module._r = scheduler_random
     scheduler_random.seed(actor_rng(seed, "trio-scheduler").getrandbits(64))
+
+
+class SchedulerRandom(random.Random):
+    """Trio's scheduler generator, with ``shuffle`` written out on ``getrandbits``.
+
+    Trio shuffles every batch of runnable tasks, so ``shuffle`` runs once per
+    scheduler round, most often on a batch of one; the library's version pays
+    a call of ``_randbelow`` per element. This one makes the same draws in the
+    same order (so a seed schedules exactly as before) without those calls.
+    """
+
+    def shuffle(self, x: list[object]) -> None:  # type: ignore[override]
+        size = len(x)
+        if size < 2:
+            return
+        getrandbits = self.getrandbits
+        for i in range(size - 1, 0, -1):
+            bound = i + 1
+            bits = bound.bit_length()
+            j = getrandbits(bits)
+            while j >= bound:
+                j = getrandbits(bits)
+            x[i], x[j] = x[j], x[i]
