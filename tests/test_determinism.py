@@ -6,7 +6,7 @@ import random
 
 import trio
 
-from emulator.kernel.determinism import actor_rng, seed_trio_scheduler
+from emulator.kernel.determinism import SchedulerRandom, actor_rng, seed_trio_scheduler
 from tests.helpers import DNS_ONLY, run
 
 
@@ -55,3 +55,17 @@ def test_trio_scheduler_internals_we_seed_still_exist() -> None:
     state = run_module._r.getstate()
     seed_trio_scheduler(5)
     assert run_module._r.getstate() == state
+
+
+def test_the_scheduler_generator_shuffles_every_batch_as_the_library_would() -> None:
+    """Same orders and the same state after: a seed schedules its tasks as with random.Random."""
+    seed_trio_scheduler(5)
+    assert isinstance(trio._core._run._r, SchedulerRandom)
+    for size in range(12):
+        ours, library = SchedulerRandom(size), random.Random(size)
+        for _ in range(100):
+            batch, expected = list(range(size)), list(range(size))
+            ours.shuffle(batch)
+            library.shuffle(expected)
+            assert batch == expected
+        assert ours.random() == library.random()

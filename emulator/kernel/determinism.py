@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import MutableSequence
+from typing import Any
 
 import trio
 
@@ -58,7 +60,7 @@ class SchedulerRandom(random.Random):
     same order (so a seed schedules exactly as before) without those calls.
     """
 
-    def shuffle(self, x: list[object]) -> None:  # type: ignore[override]
+    def shuffle(self, x: MutableSequence[Any]) -> None:
         size = len(x)
         if size < 2:
             return
