@@ -26,7 +26,7 @@ from typing import Any
 
 import trio
 
-__all__ = ["actor_rng", "seed_trio_scheduler"]
+__all__ = ["SchedulerRandom", "actor_rng", "seed_trio_scheduler", "shuffle"]
 
 
 def actor_rng(seed: int, actor: str) -> random.Random:
@@ -51,6 +51,23 @@ def seed_trio_scheduler(seed: int) -> None:
     scheduler_random.seed(actor_rng(seed, "trio-scheduler").getrandbits(64))
 
 
+def shuffle(rng: random.Random, x: MutableSequence[Any]) -> None:
+    """``rng.shuffle(x)``, written out on ``getrandbits``: the same draws in the same order.
+
+    The library's version pays a call of ``_randbelow`` per element; this one
+    is for the hot paths that shuffle small lists many times (Trio's batches,
+    Network Manager's places), where that overhead was most of the cost.
+    """
+    getrandbits = rng.getrandbits
+    for i in range(len(x) - 1, 0, -1):
+        bound = i + 1
+        bits = bound.bit_length()
+        j = getrandbits(bits)
+        while j >= bound:
+            j = getrandbits(bits)
+        x[i], x[j] = x[j], x[i]
+
+
 class SchedulerRandom(random.Random):
     """Trio's scheduler generator, with ``shuffle`` written out on ``getrandbits``.
 
@@ -61,14 +78,5 @@ class SchedulerRandom(random.Random):
     """
 
     def shuffle(self, x: MutableSequence[Any]) -> None:
-        size = len(x)
-        if size < 2:
-            return
-        getrandbits = self.getrandbits
-        for i in range(size - 1, 0, -1):
-            bound = i + 1
-            bits = bound.bit_length()
-            j = getrandbits(bits)
-            while j >= bound:
-                j = getrandbits(bits)
-            x[i], x[j] = x[j], x[i]
+        if len(x) > 1:
+            shuffle(self, x)
