@@ -109,6 +109,8 @@ def test_the_reachable_instances_of_a_checker_are_exactly_a_set_of_what_it_was_t
     told = set(ids)
     assert len(reachable) == len(told)
     assert all((probe in reachable) == (probe in told) for probe in [*probes, *ids])
+    floor, above, others = reachable.as_test()  # the checker's written-out test says the same
+    assert all(((p <= floor or p in above) if p >= 1 else p in others) == (p in told) for p in [*probes, *ids])
 
 
 def test_instances_reachable_in_launch_order_cost_no_memory_each() -> None:

@@ -54,6 +54,15 @@ class ReachableInstances:
         for instance in instances:
             self.add(instance)
 
+    def as_test(self) -> tuple[int, set[int], set[int]]:
+        """(floor, ids above it, ids below 1): for a caller that tests many ids at once.
+
+        ``id in self`` is a Python call per id; a health checker tests every target
+        it checks. The sets stay live, the floor does not: ask again after anything
+        may have added an instance.
+        """
+        return self._floor, self._above, self._others
+
     @property
     def held(self) -> int:
         """How many ids are stored one by one (the rest are under the floor)."""
