@@ -17,7 +17,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.cli.options import (
     add_config_options,
@@ -30,12 +30,13 @@ from emulator.cli.paths import check_output_folder
 from emulator.cli.resumable import say_disk_full, say_stopped
 from emulator.cli.signals import interrupting_signals
 from emulator.config.loading import parse_set
-from emulator.experiments.compare import OUTCOMES, CompareOutcome, Outcome, cells_csv, compare_spec, run_compare
 from emulator.experiments.compare_interpret import span
 from emulator.experiments.fixes import FIXES, NOT_A_SWITCH, fixes_by_name
-from emulator.experiments.sweep import EXECUTORS, SweepError
-from emulator.experiments.sweep_spec import parse_seeds
+from emulator.experiments.sweep_spec import EXECUTORS, SweepError, parse_seeds
 from metrics.files import OutputError
+
+if TYPE_CHECKING:
+    from emulator.experiments.compare import CompareOutcome, Outcome
 
 __all__ = ["add_compare_parser", "command_compare", "print_fixes"]
 
@@ -119,6 +120,8 @@ def _print_grid(title: str, header: list[str], rows: list[list[str]]) -> None:
 
 def print_table(result: dict[str, Any]) -> None:
     """Two tables (rates, then means), variants as rows, then the interpretation lines."""
+    from emulator.experiments.compare import OUTCOMES
+
     first, last = result["parameters"]["seeds"]
     print(
         f"Compare: scenario {result['parameters']['scenario']}, seeds {first}..{last}, "
@@ -146,6 +149,7 @@ def print_table(result: dict[str, Any]) -> None:
 
 def command_compare(args: argparse.Namespace) -> int:
     from emulator.cli.output import configure_logging
+    from emulator.experiments.compare import cells_csv, compare_spec, run_compare  # the pool, Dask: only here
 
     if args.list:
         print_fixes()

@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.cli.options import (
     add_config_options,
@@ -29,12 +29,23 @@ from emulator.cli.resumable import say_disk_full, say_stopped
 from emulator.cli.signals import interrupting_signals
 from emulator.config.loading import LEAF_TYPES, ConfigError, parse_set
 from emulator.experiments.studies import STUDIES, Study
-from emulator.experiments.sweep import EXECUTORS, SweepError, SweepOutcome, run_sweep
 from emulator.experiments.sweep_plan import calibrate, format_estimate, format_plan, plan_sweep
-from emulator.experiments.sweep_spec import GRID_FAULT, GridAxis, SweepSpec, parse_grid, parse_seeds, validate
+from emulator.experiments.sweep_spec import (
+    EXECUTORS,
+    GRID_FAULT,
+    GridAxis,
+    SweepError,
+    SweepSpec,
+    parse_grid,
+    parse_seeds,
+    validate,
+)
 from emulator.experiments.sweep_store import RESULTS_FILE
 from emulator.experiments.sweep_summary import charted_outcomes
 from metrics.files import OutputError
+
+if TYPE_CHECKING:
+    from emulator.experiments.sweep import SweepOutcome
 
 __all__ = ["add_sweep_parser", "command_sweep", "spec_from_args"]
 
@@ -158,6 +169,7 @@ def _print_plan(spec: SweepSpec, out: Path, args: argparse.Namespace, *, validat
 
 def command_sweep(args: argparse.Namespace) -> int:
     from emulator.cli.output import configure_logging
+    from emulator.experiments.sweep import run_sweep  # the process pool and Dask: only when sweeping
 
     spec, outcomes, out = spec_from_args(args)
     check_output_folder("--out", out)

@@ -32,21 +32,16 @@ from emulator.config.loading import ConfigError
 from emulator.experiments.inline import InlineExecutor
 from emulator.experiments.sweep_progress import Progress
 from emulator.experiments.sweep_row import execute_run
-from emulator.experiments.sweep_spec import RunTask, SweepSpec, validate
+from emulator.experiments.sweep_spec import EXECUTORS, RunTask, SweepError, SweepSpec, validate
 from emulator.experiments.sweep_store import ResultsStore
 from emulator.experiments.sweep_summary import CHAIN_OUTCOMES, summarise
 from emulator.world.report import write_report
 
 __all__ = ["EXECUTORS", "Progress", "RowsOutcome", "SweepError", "SweepOutcome", "run_rows", "run_sweep"]
 
-EXECUTORS = ("local", "dask")
 # How long to keep trying to reach a Dask scheduler before giving up with a one-line error.
 DASK_CONNECT_TIMEOUT_S = 15.0
 Row = dict[str, Any]
-
-
-class SweepError(Exception):
-    """The sweep machinery itself broke (not one run): finished rows are kept."""
 
 
 @attrs.frozen

@@ -25,10 +25,12 @@ from emulator.kernel.clock import VirtualClock
 from emulator.kernel.durations import parse_duration
 
 __all__ = [
+    "EXECUTORS",
     "FIXED_COLUMNS",
     "GRID_FAULT",
     "GridAxis",
     "RunTask",
+    "SweepError",
     "SweepSpec",
     "parse_grid",
     "parse_seeds",
@@ -37,11 +39,20 @@ __all__ = [
 ]
 
 PROG = "outage-emulator"
+# Where a sweep's runs go: here in processes, or on a Dask cluster. (Here, not in the
+# sweep module, so that building the command line needs neither the pool nor Dask.)
+EXECUTORS = ("local", "dask")
 # The special grid key whose values are whole fault strings, so trigger
 # durations can be swept: ``--grid fault=empty_record:10m:30m,empty_record:10m:2h``.
 GRID_FAULT = "fault"
 # Columns of every row besides the grid values and the outcomes.
 FIXED_COLUMNS = ("seed", "status", "trace_hash", "error")
+
+
+class SweepError(Exception):
+    """The sweep machinery itself broke (not one run): finished rows are kept."""
+
+
 _SEEDS = re.compile(r"^\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?$")
 
 
