@@ -60,11 +60,14 @@ class Trace:
         kind = actor.partition("-")[0]
         by_kind = self.by_actor_kind
         by_kind[kind] = by_kind.get(kind, 0) + 1
-        if fields:
-            detail = ",".join([f"{key}={value}" for key, value in sorted(fields.items())])
-            line = f"{self._clock.now():.6f}|{actor}|{event}|{detail}"
-        else:
+        if not fields:
             line = f"{self._clock.now():.6f}|{actor}|{event}|"
+        elif len(fields) == 1:  # the commonest case: nothing to sort
+            ((key, value),) = fields.items()
+            line = f"{self._clock.now():.6f}|{actor}|{event}|{key}={value}"
+        else:
+            detail = ",".join([f"{key}={fields[key]}" for key in sorted(fields)])
+            line = f"{self._clock.now():.6f}|{actor}|{event}|{detail}"
         self._unhashed.append(line)
         if self.tap is not None:
             self.tap(self.events, line)
