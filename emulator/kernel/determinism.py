@@ -11,7 +11,8 @@ by task creation and shuffles it. Two tasks woken at the same virtual instant
 would then interleave differently from run to run, and differently again
 depending on whether Hypothesis happens to be imported. So
 :func:`seed_trio_scheduler` switches Trio to its deterministic mode (the one
-Hypothesis uses) and seeds that generator at the start of each run. Besides the
+Hypothesis uses), puts a :class:`SchedulerRandom` in that generator's place
+(the same draws, a cheaper shuffle) and seeds it at the start of each run. Besides the
 clock's idle check (:func:`emulator.kernel.trio_idle.run_queue_of_this_run`), this is
 the only place that touches Trio's internals; ``tests/test_determinism.py``
 fails loudly if an upgrade moves them.
