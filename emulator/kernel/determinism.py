@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import sys
 from collections.abc import MutableSequence
 from typing import Any
 
@@ -49,6 +50,10 @@ def seed_trio_scheduler(seed: int) -> None:
     if not isinstance(scheduler_random, SchedulerRandom):
         scheduler_random = SchedulerRandom()
         run_module._r = scheduler_random
+        if "hypothesis" in sys.modules:  # as Trio's Hypothesis plugin does for the generator it replaces
+            from hypothesis import register_random
+
+            register_random(scheduler_random)
     scheduler_random.seed(actor_rng(seed, "trio-scheduler").getrandbits(64))
 
 
