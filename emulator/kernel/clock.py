@@ -97,6 +97,10 @@ class Clock:
         if deadline <= self.now():
             await trio.lowlevel.checkpoint()
             return
+        await wait_task_rescheduled(self._park(deadline))
+
+    def _park(self, deadline: float) -> Callable[[object], Abort]:
+        """Put the calling task on the heap until ``deadline``; returns the abort that takes it off."""
         entry: list[object] = [float(deadline), next(self._seq), current_task(), None, True, _NO_ARGS]
         self._push(entry)
 
@@ -104,7 +108,7 @@ class Clock:
             entry[_ALIVE] = False
             return Abort.SUCCEEDED
 
-        await wait_task_rescheduled(abort)
+        return abort
 
     async def sleep_forever(self) -> None:
         await trio.sleep_forever()
@@ -204,21 +208,14 @@ class VirtualClock(Clock):
     async def sleep(self, seconds: float) -> None:
         """:meth:`Clock.sleep` with :meth:`~Clock.sleep_until` written out: one coroutine, not two.
 
-        The most frequent call of a run (every periodic actor's tick); the
-        heap entry and its sequence number are the same as sleep_until's.
+        The most frequent call of a run (every periodic actor's tick); it parks
+        exactly as sleep_until does (:meth:`~Clock._park`).
         """
         deadline = self._now + seconds
         if deadline <= self._now:
             await trio.lowlevel.checkpoint()
             return
-        entry: list[object] = [float(deadline), next(self._seq), current_task(), None, True, _NO_ARGS]
-        self._push(entry)
-
-        def abort(_: object) -> Abort:
-            entry[_ALIVE] = False
-            return Abort.SUCCEEDED
-
-        await wait_task_rescheduled(abort)
+        await wait_task_rescheduled(self._park(deadline))
 
     def trio_clock(self) -> trio.abc.Clock:
         """The clock to give ``trio.run``: it tells this one whenever the run is idle."""
