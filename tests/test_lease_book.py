@@ -19,7 +19,8 @@ class _EveryLeaseByItself:
 
     def __init__(self, book: LeaseBook) -> None:
         self.book = book
-        self.expires = {droplet: book._first_expiry(book.bucket_of(droplet), CONFIG, 6, 0.0) for droplet in DROPLETS}
+        # Each lease was renewed at its bucket's last check, one interval (6 ticks) before the start.
+        self.expires = {d: (book.bucket_of(d) - 6) * CONFIG.check_tick_s + CONFIG.lease_ttl_s for d in DROPLETS}
         self.active = dict.fromkeys(DROPLETS, True)
 
     def check(self, tick: int, now: float, renewed_until: float | None) -> list[int]:

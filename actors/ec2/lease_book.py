@@ -42,21 +42,16 @@ class LeaseBook:
         self._active = bytearray(b"\x01" * len(self.droplets))
         self._bucket_of = array("I", bytes(4 * len(self.droplets)))
         # In steady state each lease was renewed at its last check, one interval ago.
+        tick_s = config.check_tick_s
+        first = [start + bucket * tick_s - buckets * tick_s + config.lease_ttl_s for bucket in range(buckets)]
         for slot in range(len(self.droplets)):
             bucket = rng.randrange(buckets)
             self._buckets[bucket].append(slot)
             self._bucket_of[slot] = bucket
-            self._expires[slot] = self._first_expiry(bucket, config, buckets, start)
+            self._expires[slot] = first[bucket]
         # [bucket] -> the expiry of every lease in it, all active; None when they differ. While
         # it is set, the bucket's entries in _expires are stale (see _write_back).
-        self._uniform: list[float | None] = [
-            self._first_expiry(bucket, config, buckets, start) for bucket in range(buckets)
-        ]
-
-    @staticmethod
-    def _first_expiry(bucket: int, config: DwfmConfig, buckets: int, start: float) -> float:
-        last_checked = start + bucket * config.check_tick_s - buckets * config.check_tick_s
-        return last_checked + config.lease_ttl_s
+        self._uniform: list[float | None] = list(first)
 
     def __len__(self) -> int:
         return len(self.droplets)
