@@ -69,3 +69,15 @@ def test_a_bucket_cut_off_from_dynamodb_lapses_whole_and_comes_back_lease_by_lea
     book.restore(bucket[0], 130.0)
     assert book.check(24, 120.0, 180.0) == []
     assert book.check(30, 210.0, None) == [bucket[0]]  # the only one active again, and expired
+
+
+def test_a_lease_re_established_in_a_bucket_that_shares_one_expiry_keeps_its_own() -> None:
+    book = LeaseBook(DROPLETS, rng=random.Random(1), config=CONFIG, start=0.0)
+    bucket = [d for d in DROPLETS if book.bucket_of(d) == 0]
+    assert len(bucket) >= 2, "seed 1 puts several droplets in the first bucket"
+    assert book.check(0, 0.0, 60.0) == []  # the whole bucket renewed until 60 s
+    book.restore(bucket[0], 100.0)  # one lease re-established, until 100 s
+    assert book.check(6, 30.0, None) == []  # cut off from here on
+    assert book.check(12, 60.0, None) == []
+    assert book.check(18, 90.0, None) == bucket[1:]  # expired at 60 s; the re-established one not yet
+    assert book.check(24, 120.0, None) == [bucket[0]]
